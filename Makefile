@@ -1,0 +1,34 @@
+# The two commands: `make run` (the whole API on http://127.0.0.1:3000) and `make test`.
+# Each sets itself up: a Python 3.13 virtualenv in .venv with the pinned dependencies.
+
+PYTHON ?= python3.13
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: test lint template unit run clean
+
+$(STAMP): requirements-dev.txt layers/common/requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 13), f"need Python 3.13, got {sys.version}"'
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The template must validate and build offline (SAM downloads the layer's arm64 wheels).
+template: $(STAMP)
+	$(BIN)/sam validate --lint
+	$(BIN)/sam build --build-dir .aws-sam/build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint template unit
+
+clean:
+	rm -rf $(VENV) .aws-sam .aws-sam-build.log .pytest_cache .ruff_cache

@@ -1,0 +1,34 @@
+"""GET /api/v1/clients/{client_id}, and the note's forms: GET /api/v1/clients?client_id= or with
+a JSON body {"client_id": ...}."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from clients_api import profiles
+from clients_api.http import (
+    client_id_param,
+    create_app,
+    has_body,
+    json_response,
+    lambda_handler_for,
+    parse_body,
+    parse_query,
+)
+from clients_api.models import ClientLookup
+from clients_api.repository import client_repository
+
+app = create_app()
+repository = client_repository()
+
+
+@app.get("/api/v1/clients/<client_id>")
+def get_client(client_id: str) -> Response:
+    return json_response(profiles.get_profile(client_id_param(client_id), repository))
+
+
+@app.get("/api/v1/clients")
+def get_client_by_lookup() -> Response:
+    lookup = parse_body(app, ClientLookup) if has_body(app) else parse_query(app, ClientLookup)
+    return json_response(profiles.get_profile(lookup.client_id, repository))
+
+
+lambda_handler = lambda_handler_for(app)

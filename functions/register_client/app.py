@@ -1,0 +1,20 @@
+"""POST /api/v1/clients: register a client."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from clients_api import registration
+from clients_api.http import create_app, json_response, lambda_handler_for, location_of, parse_body
+from clients_api.models import ClientCreated, RegisterClient
+from clients_api.repository import client_repository
+
+app = create_app()
+repository = client_repository()
+
+
+@app.post("/api/v1/clients")
+def register_client() -> Response:
+    client_id = registration.register(parse_body(app, RegisterClient), repository)
+    return json_response(ClientCreated(client_id=client_id), 201, {"Location": location_of(app, client_id)})
+
+
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,17 @@
+"""PATCH /api/v1/clients/{client_id}/additional_info: additional info."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from clients_api.endpoints import patch_profile
+from clients_api.http import create_app, lambda_handler_for
+from clients_api.models import AdditionalInfoUpdate
+
+app = create_app()
+
+
+@app.patch("/api/v1/clients/<client_id>/additional_info")
+def update_additional_info(client_id: str) -> Response:
+    return patch_profile(app, client_id, AdditionalInfoUpdate)
+
+
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,17 @@
+"""PATCH /api/v1/clients/{client_id}: general profile update."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from clients_api.endpoints import patch_profile
+from clients_api.http import create_app, lambda_handler_for
+from clients_api.models import ClientUpdate
+
+app = create_app()
+
+
+@app.patch("/api/v1/clients/<client_id>")
+def update_client(client_id: str) -> Response:
+    return patch_profile(app, client_id, ClientUpdate)
+
+
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,21 @@
+"""POST /api/v1/clients/{client_id}/password/verify: does this password match?"""
+
+from aws_lambda_powertools.event_handler import Response
+
+from clients_api import credentials
+from clients_api.http import client_id_param, create_app, json_response, lambda_handler_for, parse_body
+from clients_api.models import PasswordCheck, PasswordCheckResult
+from clients_api.repository import client_repository
+
+app = create_app()
+repository = client_repository()
+
+
+@app.post("/api/v1/clients/<client_id>/password/verify")
+def verify_password(client_id: str) -> Response:
+    check = parse_body(app, PasswordCheck)
+    matched = credentials.verify_password(client_id_param(client_id), check.password, repository)
+    return json_response(PasswordCheckResult(match=matched))
+
+
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,1 @@
+"""clients-api: the shared layer (models, domain logic, DynamoDB repository, HTTP glue)."""

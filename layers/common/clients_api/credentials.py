@@ -1,0 +1,51 @@
+"""Changing and verifying a client's password, with the verification lockout."""
+
+from __future__ import annotations
+
+import time
+
+from clients_api import passwords
+from clients_api.errors import ClientNotFound, WeakPassword, WrongPassword
+from clients_api.models import PasswordChange, StoredClient
+from clients_api.repository import ClientRepository
+from clients_api.settings import get_settings
+
+
+def verify_password(client_id: str, password: str, repo: ClientRepository) -> bool:
+    """Whether `password` is the client's. Every call counts against the lockout until a match
+    resets it. Raises ClientNotFound or VerificationLocked."""
+    _, matched = _checked_attempt(client_id, password, repo)
+    return matched
+
+
+def change_password(client_id: str, change: PasswordChange, repo: ClientRepository) -> None:
+    """Set a new password. When `current_password` is given it must match (a mismatch counts as a
+    failed verification). Raises ClientNotFound, WrongPassword, VerificationLocked, WeakPassword."""
+    if change.current_password is None:
+        client = repo.get(client_id)
+        if client is None:
+            raise ClientNotFound()
+    else:
+        client, matched = _checked_attempt(client_id, change.current_password, repo)
+        if not matched:
+            raise WrongPassword()
+    reason = passwords.policy_violation(change.password, client.email)
+    if reason is not None:
+        raise WeakPassword(reason)
+    repo.set_password(client_id, passwords.hash_password(change.password))
+
+
+def _checked_attempt(client_id: str, password: str, repo: ClientRepository) -> tuple[StoredClient, bool]:
+    settings = get_settings()
+    now = int(time.time())
+    client = repo.reserve_verification_attempt(
+        client_id, now=now, max_failures=settings.verify_max_failures, lock_seconds=settings.verify_lock_seconds
+    )
+    if passwords.matches(client.password_hash, password):
+        upgraded = passwords.hash_password(password) if passwords.needs_rehash(client.password_hash) else None
+        repo.record_verification_match(client, upgraded)
+        return client, True
+    repo.record_verification_failure(
+        client_id, locked_until=now + settings.verify_lock_seconds, max_failures=settings.verify_max_failures
+    )
+    return client, False

@@ -1,0 +1,49 @@
+"""Domain errors: what went wrong, in the domain's words. `http.py` maps them to HTTP."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class ClientNotFound(DomainError):
+    pass
+
+
+class EmailTaken(DomainError):
+    pass
+
+
+class PhoneTaken(DomainError):
+    pass
+
+
+class WrongPassword(DomainError):
+    pass
+
+
+class WeakPassword(DomainError):
+    """A new password the policy refuses; `reason` is safe to show (it never holds the password)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class VerificationLocked(DomainError):
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("password verification is locked")
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class ConcurrentUpdate(DomainError):
+    """The client changed under us more often than we are willing to retry."""
+
+
+class InvalidCursor(DomainError):
+    """A sessions cursor that is not a position in this client's list."""
+
+
+class DatabaseUnavailable(DomainError):
+    """The database throttled us or could not be reached, after botocore's own retries."""

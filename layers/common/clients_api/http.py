@@ -1,0 +1,276 @@
+"""HTTP glue: request parsing, responses, and the one place where errors become RFC 9457 problems.
+
+Checks on a body run in the contract's order: 413 (size), 415 (media type), 400 (JSON), 422 (model).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+from clients_api.errors import (
+    ClientNotFound,
+    ConcurrentUpdate,
+    DatabaseUnavailable,
+    DomainError,
+    EmailTaken,
+    InvalidCursor,
+    PhoneTaken,
+    VerificationLocked,
+    WeakPassword,
+    WrongPassword,
+)
+from clients_api.fields import parse_client_id
+from clients_api.observability import logger
+from clients_api.settings import get_settings
+
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:clients-api:problem:"
+CORRELATION_HEADER = "X-Correlation-Id"
+# No response of this API may be cached by a browser or proxy: most of them hold personal data.
+_ALWAYS = {"Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    status: int
+    code: str
+    title: str
+    detail: str
+    field: str | None = None
+
+
+class RequestRejected(Exception):
+    """A request refused before it reaches the domain (size, media type, JSON, parameters)."""
+
+    def __init__(self, problem: Problem, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(problem.code)
+        self.problem = problem
+        self.errors = errors
+
+
+PAYLOAD_TOO_LARGE = Problem(413, "payload_too_large", "Payload too large", "The request body is over 16 KiB.")
+UNSUPPORTED_MEDIA_TYPE = Problem(
+    415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json."
+)
+MALFORMED_JSON = Problem(400, "malformed_json", "Malformed JSON", "The request body must be one JSON object.")
+VALIDATION_ERROR = Problem(422, "validation_error", "Invalid request", "One or more fields are invalid.")
+ROUTE_NOT_FOUND = Problem(404, "not_found", "Not found", "No such resource.")
+INTERNAL_ERROR = Problem(
+    500, "internal_error", "Internal error", "Something went wrong on our side; quote the correlation_id."
+)
+
+# The one table from domain errors to HTTP.
+_DOMAIN_PROBLEMS: dict[type[DomainError], Problem] = {
+    ClientNotFound: Problem(404, "client_not_found", "Client not found", "No client has this id."),
+    EmailTaken: Problem(409, "email_taken", "Email taken", "Another client has this email.", "email"),
+    PhoneTaken: Problem(409, "phone_taken", "Phone taken", "Another client has this phone number.", "phone"),
+    WrongPassword: Problem(403, "wrong_password", "Wrong password", "current_password does not match."),
+    VerificationLocked: Problem(
+        429, "too_many_attempts", "Too many attempts", "Password verification is locked; retry later."
+    ),
+    WeakPassword: Problem(422, "validation_error", "Invalid request", "The password is refused.", "password"),
+    InvalidCursor: Problem(
+        422, "validation_error", "Invalid request", "The cursor is not a position in this list.", "cursor"
+    ),
+    ConcurrentUpdate: Problem(
+        409, "concurrent_update", "Concurrent update", "The client changed while this request ran; retry it."
+    ),
+    DatabaseUnavailable: Problem(
+        503, "temporarily_unavailable", "Temporarily unavailable", "The service is busy; retry shortly."
+    ),
+}
+
+
+# ---------------------------------------------------------------- responses
+
+
+def json_response(model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    # pydantic writes UTF-8 as is (no \u escapes) and Decimal costs as numbers (see models.Money).
+    return Response(status_code=status, content_type=JSON, body=model.model_dump_json(), headers=dict(headers or {}))
+
+
+def problem_response(
+    problem: Problem,
+    *,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + problem.code,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": detail or problem.detail,
+        "code": problem.code,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra or {})
+    # Serialised here: powertools serialises only application/json bodies.
+    return Response(
+        status_code=problem.status,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(body, ensure_ascii=False),
+        headers=dict(headers or {}),
+    )
+
+
+def location_of(resolver: APIGatewayRestResolver, child: str) -> str:
+    """URL of a resource under the requested path, kept behind any stage or base-path prefix."""
+    context_path = resolver.current_event.request_context.path or resolver.current_event.path
+    return f"{context_path.rstrip('/')}/{child}"
+
+
+# ---------------------------------------------------------------- requests
+
+
+def client_id_param(value: str | None, field: str = "client_id") -> str:
+    try:
+        return parse_client_id(value)
+    except PydanticCustomError as exc:
+        raise RequestRejected(VALIDATION_ERROR, [{"field": field, "message": exc.message()}]) from None
+
+
+def has_body(resolver: APIGatewayRestResolver) -> bool:
+    return bool(resolver.current_event.body)
+
+
+def parse_body[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) -> M:
+    """The request body as `model`: 413, 415, 400 and 422 problems, in that order."""
+    event = resolver.current_event
+    raw = _body_bytes(event.body or "", event.is_base64_encoded)
+    if len(raw) > get_settings().max_body_bytes:
+        raise RequestRejected(PAYLOAD_TOO_LARGE)
+    content_type = event.headers.get("content-type") or event.headers.get("Content-Type")
+    if raw and content_type and not _is_json_media_type(content_type):
+        raise RequestRejected(UNSUPPORTED_MEDIA_TYPE)
+    return model.model_validate(_json_object(raw))
+
+
+def parse_query[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) -> M:
+    params = resolver.current_event.multi_value_query_string_parameters or {}
+    repeated = sorted(name for name, values in params.items() if len(values) > 1)
+    if repeated:
+        errors = [{"field": name, "message": "must be given at most once"} for name in repeated]
+        raise RequestRejected(VALIDATION_ERROR, errors)
+    return model.model_validate({name: values[0] for name, values in params.items()})
+
+
+def _body_bytes(body: str, is_base64: bool) -> bytes:
+    if not is_base64:
+        return body.encode("utf-8", "surrogatepass")
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        raise RequestRejected(MALFORMED_JSON) from None
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == JSON or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key")
+    return result
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(
+            raw.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+        )
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise RequestRejected(MALFORMED_JSON) from None
+    if not isinstance(value, dict):
+        raise RequestRejected(MALFORMED_JSON)
+    return value
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+        errors.append({"field": field, "message": message})
+    return errors
+
+
+# ---------------------------------------------------------------- the resolver
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A resolver with this API's error handling; each function adds its one route."""
+    app = APIGatewayRestResolver()
+
+    @app.exception_handler(RequestRejected)
+    def _rejected(exc: RequestRejected) -> Response:
+        return problem_response(exc.problem, errors=exc.errors)
+
+    @app.exception_handler(ValidationError)
+    def _invalid(exc: ValidationError) -> Response:
+        return problem_response(VALIDATION_ERROR, errors=_field_errors(exc))
+
+    @app.exception_handler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        problem = _DOMAIN_PROBLEMS[type(exc)]
+        headers = {}
+        if isinstance(exc, VerificationLocked):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+        elif isinstance(exc, DatabaseUnavailable):
+            headers["Retry-After"] = str(get_settings().unavailable_retry_after_seconds)
+            logger.warning("database unavailable", exc_info=exc)
+        errors = None
+        if problem.field:
+            message = exc.reason if isinstance(exc, WeakPassword) else problem.detail
+            errors = [{"field": problem.field, "message": message}]
+        return problem_response(problem, errors=errors, headers=headers)
+
+    @app.exception_handler(NotFoundError)
+    def _no_route(exc: NotFoundError) -> Response:
+        return problem_response(ROUTE_NOT_FOUND)
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error")
+        correlation_id = app.current_event.request_context.request_id
+        return problem_response(INTERNAL_ERROR, extra={"correlation_id": correlation_id})
+
+    return app
+
+
+def lambda_handler_for(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point: correlation id in every log line and every response."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        response = app.resolve(event, context)
+        headers = response.setdefault("multiValueHeaders", {})
+        correlation_id = (event.get("requestContext") or {}).get("requestId")
+        if correlation_id:
+            headers[CORRELATION_HEADER] = [correlation_id]
+        for name, value in _ALWAYS.items():
+            headers.setdefault(name, [value])
+        return response
+
+    return lambda_handler

@@ -1,0 +1,245 @@
+"""One model per boundary: strict request bodies, the stored client, the public responses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    RootModel,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from clients_api.fields import (
+    AdditionalInfo,
+    Birthday,
+    ClientId,
+    Email,
+    Name,
+    NewPassword,
+    PasswordAttempt,
+    Phone,
+    SessionStatus,
+    Sex,
+)
+
+
+class RequestModel(BaseModel):
+    # strict: "5" is not a number; forbid: a typo is a 422, never a silent no-op;
+    # defer_build: a function pays for building only the models it uses;
+    # hide_input_in_errors: validation errors may be logged, inputs may be personal data.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True, hide_input_in_errors=True)
+
+
+# ---------------------------------------------------------------- requests
+
+
+class RegisterClient(RequestModel):
+    first_name: Name
+    last_name: Name
+    email: Email
+    password: NewPassword
+    phone: Phone
+    additional_info: AdditionalInfo | None = None
+    birthday: Birthday | None = None
+    sex: Sex | None = None
+
+
+class ClientLookup(RequestModel):
+    """The note's `GET /clients` forms: `?client_id=` or a JSON body."""
+
+    client_id: ClientId
+
+
+class ProfileUpdate(RequestModel):
+    """Base of every PATCH body: absent or null leaves a field unchanged, one change is required."""
+
+    def changes(self) -> dict[str, Any]:
+        """The fields to set, under their stored names (`phone_number` is folded into `phone`)."""
+        values = {name: value for name, value in self if value is not None}
+        if "phone_number" in values:
+            values["phone"] = values.pop("phone_number")
+        return values
+
+    @model_validator(mode="after")
+    def _at_least_one_change(self) -> Self:
+        if not self.changes():
+            raise PydanticCustomError("no_changes", "at least one field must be given a non-null value")
+        return self
+
+
+class PhoneAliases(ProfileUpdate):
+    """`phone` and `phone_number` name the same field; sending both is ambiguous."""
+
+    phone: Phone | None = None
+    phone_number: Phone | None = None
+
+    @model_validator(mode="after")
+    def _one_phone_spelling(self) -> Self:
+        if {"phone", "phone_number"} <= self.model_fields_set:
+            raise PydanticCustomError("phone_alias", "send either phone or phone_number, not both")
+        return self
+
+
+class ClientUpdate(PhoneAliases):
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Email | None = None
+    additional_info: AdditionalInfo | None = None
+    birthday: Birthday | None = None
+    sex: Sex | None = None
+    # Declared only to answer with a pointer instead of a bare "extra field" error.
+    password: Any = Field(default=None, exclude=True, json_schema_extra={"deprecated": True})
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _password_has_its_own_endpoint(cls, value: object) -> None:
+        raise PydanticCustomError(
+            "password_not_here", "the password is changed with PATCH /api/v1/clients/{client_id}/password"
+        )
+
+
+def _null_string_is_null(value: object) -> object:
+    # The note writes `"first_name": "null"` for "leave unchanged" on this endpoint only.
+    return None if value == "null" else value
+
+
+class FullNameUpdate(ProfileUpdate):
+    first_name: Annotated[Name | None, BeforeValidator(_null_string_is_null)] = None
+    last_name: Annotated[Name | None, BeforeValidator(_null_string_is_null)] = None
+
+
+class PhoneNumberUpdate(PhoneAliases):
+    pass
+
+
+class AdditionalInfoUpdate(ProfileUpdate):
+    additional_info: AdditionalInfo | None = None
+
+
+class PasswordChange(RequestModel):
+    password: NewPassword
+    current_password: PasswordAttempt | None = None
+
+
+class PasswordCheck(RequestModel):
+    password: PasswordAttempt
+
+
+class SessionsQuery(RequestModel):
+    # Query strings are text: the limit is parsed from its digits.
+    model_config = ConfigDict(strict=False)
+
+    status: SessionStatus | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+
+    @field_validator("status", "cursor", mode="before")
+    @classmethod
+    def _text_only(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str):
+            raise PydanticCustomError("string_type", "must be text")
+        return value
+
+
+# ---------------------------------------------------------------- storage
+
+
+class StoredClient(BaseModel):
+    """A client item as the clients table holds it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    client_id: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    additional_info: str | None = None
+    birthday: date | None = None
+    sex: Sex | None = None
+    registered_at: datetime
+    password_hash: str
+    # Bumped by every write: the optimistic-concurrency token (and the future ETag).
+    version: int = 1
+    verify_failures: int = 0
+    verify_locked_until: int | None = None
+
+
+# ---------------------------------------------------------------- responses
+
+
+# A JSON number, as in the note (3000.0). Costs have at most 2 decimals, which float's shortest
+# repr writes back exactly; the stored value stays a DynamoDB Number.
+Money = Annotated[Decimal, PlainSerializer(float, return_type=float)]
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+
+class ClientCreated(ResponseModel):
+    client_id: str
+
+
+class ClientUpdated(ResponseModel):
+    client_id: str
+
+
+class ClientProfile(ResponseModel):
+    client_id: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    additional_info: str | None
+    birthday: date | None
+    sex: Sex | None
+    registration_date: str = Field(description="UTC, as YYYY-MM-DD HH:MM:SS", examples=["2024-02-25 03:14:07"])
+
+    @classmethod
+    def from_stored(cls, client: StoredClient) -> ClientProfile:
+        return cls(
+            client_id=client.client_id,
+            first_name=client.first_name,
+            last_name=client.last_name,
+            email=client.email,
+            phone=client.phone,
+            additional_info=client.additional_info,
+            birthday=client.birthday,
+            sex=client.sex,
+            registration_date=client.registered_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+
+
+class PasswordCheckResult(ResponseModel):
+    match: bool
+
+
+class Session(ResponseModel):
+    session_id: str
+    spot_id: str
+    status: SessionStatus
+    cost: Money
+    starts_at: str | None = None
+
+
+class SessionList(RootModel[list[Session]]):
+    """The sessions list body: a bare JSON array, as in the note."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+
+class SessionsPage(ResponseModel):
+    """A page of sessions; `next_cursor` travels in the X-Next-Cursor header, not the body."""
+
+    sessions: list[Session]
+    next_cursor: str | None

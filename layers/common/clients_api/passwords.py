@@ -1,0 +1,58 @@
+"""Password hashing (Argon2id) and the strength policy.
+
+Imported only by the functions that hash or check passwords: argon2 and the common-password
+list stay out of every other function's cold start.
+"""
+
+from __future__ import annotations
+
+import gzip
+import unicodedata
+from functools import cache
+from importlib import resources
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+# OWASP's Argon2id baseline (m=19 MiB, t=2, p=1): ~14 ms and ~36 MB per hash on a Lambda-sized
+# CPU. argon2-cffi's own default (64 MiB, t=3, p=4) costs ~90 ms and ~82 MB.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
+
+
+def normalise(password: str) -> str:
+    """The form that is hashed and checked: NFKC, so visually equal input matches."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(normalise(password))
+
+
+def matches(password_hash: str, password: str) -> bool:
+    """Constant-time check (libargon2 compares the full digest)."""
+    try:
+        return _HASHER.verify(password_hash, normalise(password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's."""
+    return _HASHER.check_needs_rehash(password_hash)
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    data = resources.files(__package__).joinpath("data/common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().splitlines())
+
+
+def policy_violation(password: str, email: str | None) -> str | None:
+    """Why this new password is refused, or None when it is acceptable."""
+    folded = normalise(password).casefold()
+    if folded.strip() in _common_passwords():
+        return "is one of the most common passwords; choose a less predictable one"
+    local_part = email.partition("@")[0].casefold() if email else ""
+    if len(local_part) >= 3 and local_part in folded:
+        return "must not contain the email address"
+    return None

@@ -1,0 +1,20 @@
+"""Listing a client's sessions."""
+
+from __future__ import annotations
+
+from clients_api.errors import ClientNotFound
+from clients_api.models import SessionsPage, SessionsQuery
+from clients_api.repository import ClientRepository, SessionPosition, SessionRepository
+
+
+def list_sessions(
+    client_id: str, query: SessionsQuery, sessions: SessionRepository, clients: ClientRepository
+) -> SessionsPage:
+    """One page, newest first. Raises InvalidCursor or ClientNotFound."""
+    after = SessionPosition.decode(query.cursor, client_id) if query.cursor else None
+    page, position = sessions.page(client_id, limit=query.limit, status=query.status, after=after)
+    # A client with sessions exists; only an empty first page needs the extra read to tell
+    # "no sessions" from "no such client".
+    if not page and after is None and not clients.exists(client_id):
+        raise ClientNotFound()
+    return SessionsPage(sessions=page, next_cursor=position.encode() if position else None)

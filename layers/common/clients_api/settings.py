@@ -1,0 +1,37 @@
+"""Typed configuration, read from the environment once per container."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    clients_table: str
+    sessions_table: str
+    # Password verification lockout: after this many consecutive mismatches...
+    verify_max_failures: int
+    # ...verification is refused for this many seconds.
+    verify_lock_seconds: int
+    # Request bodies are capped (in bytes) well below API Gateway's 10 MB: our largest valid
+    # body (a full registration) is under 3 KiB even in 4-byte UTF-8.
+    max_body_bytes: int = 16 * 1024
+    # Sent as Retry-After when DynamoDB throttles or cannot be reached.
+    unavailable_retry_after_seconds: int = 1
+    # Sessions list page sizes.
+    sessions_default_limit: int = 50
+    sessions_max_limit: int = 100
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this container; a missing table name fails the first request loudly."""
+    env = os.environ
+    return Settings(
+        clients_table=env["CLIENTS_TABLE"],
+        sessions_table=env["SESSIONS_TABLE"],
+        verify_max_failures=int(env.get("VERIFY_MAX_FAILURES", "5")),
+        verify_lock_seconds=int(env.get("VERIFY_LOCK_SECONDS", "900")),
+    )

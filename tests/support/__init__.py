@@ -1,0 +1,1 @@
+"""Test support: the template's own definitions, API Gateway events, seeded data."""
