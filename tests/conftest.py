@@ -22,6 +22,7 @@ os.environ.update(
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(name, None)
 
+import io  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -29,6 +30,7 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from clients_api.observability import logger  # noqa: E402
 from tests.support import apigw  # noqa: E402
 from tests.support.store import Store  # noqa: E402
 from tests.support.template import create_table_kwargs  # noqa: E402
@@ -53,3 +55,15 @@ def store(ddb: Any) -> Store:
 def api(ddb: Any) -> Any:
     """`api.call(method, path, body=..., query=..., headers=..., raw_body=...)` through the handlers."""
     return apigw
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """Everything the layer's powertools Logger writes during the test."""
+    buffer = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -138,11 +139,14 @@ def location_of(resolver: APIGatewayRestResolver, child: str) -> str:
 # ---------------------------------------------------------------- requests
 
 
-def client_id_param(value: str | None, field: str = "client_id") -> str:
+def client_id_param(value: str | None) -> str:
+    """The path's client id, validated; from here on every log line of the request carries it."""
     try:
-        return parse_client_id(value)
+        client_id = parse_client_id(value)
     except PydanticCustomError as exc:
-        raise RequestRejected(VALIDATION_ERROR, [{"field": field, "message": exc.message()}]) from None
+        raise RequestRejected(VALIDATION_ERROR, [{"field": "client_id", "message": exc.message()}]) from None
+    logger.append_keys(client_id=client_id)
+    return client_id
 
 
 def has_body(resolver: APIGatewayRestResolver) -> bool:
@@ -216,6 +220,15 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
     return errors
 
 
+def _without_message(exc: BaseException) -> dict[str, Any]:
+    """What failed and where, for the log, without the exception's text: messages can carry
+    request values (an email, a phone), the traceback's file, line and source cannot."""
+    return {
+        "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "traceback": "".join(traceback.format_tb(exc.__traceback__)),
+    }
+
+
 # ---------------------------------------------------------------- the resolver
 
 
@@ -225,11 +238,15 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestRejected)
     def _rejected(exc: RequestRejected) -> Response:
+        logger.info("request rejected", extra={"code": exc.problem.code})
         return problem_response(exc.problem, errors=exc.errors)
 
     @app.exception_handler(ValidationError)
     def _invalid(exc: ValidationError) -> Response:
-        return problem_response(VALIDATION_ERROR, errors=_field_errors(exc))
+        errors = _field_errors(exc)
+        # Field names only: the values may be personal data.
+        logger.info("request invalid", extra={"fields": [e["field"] for e in errors]})
+        return problem_response(VALIDATION_ERROR, errors=errors)
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:
@@ -239,7 +256,8 @@ def create_app() -> APIGatewayRestResolver:
             headers["Retry-After"] = str(exc.retry_after_seconds)
         elif isinstance(exc, DatabaseUnavailable):
             headers["Retry-After"] = str(get_settings().unavailable_retry_after_seconds)
-            logger.warning("database unavailable", exc_info=exc)
+            logger.warning("database unavailable", extra=_without_message(exc.__cause__ or exc))
+        logger.info("request refused", extra={"code": problem.code})
         errors = None
         if problem.field:
             message = exc.reason if isinstance(exc, WeakPassword) else problem.detail
@@ -252,7 +270,7 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        logger.exception("unhandled error")
+        logger.error("unhandled error", extra=_without_message(exc))
         correlation_id = app.current_event.request_context.request_id
         return problem_response(INTERNAL_ERROR, extra={"correlation_id": correlation_id})
 
@@ -262,7 +280,8 @@ def create_app() -> APIGatewayRestResolver:
 def lambda_handler_for(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point: correlation id in every log line and every response."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    # clear_state: keys appended during one request (the client id) never leak into the next.
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         response = app.resolve(event, context)
         headers = response.setdefault("multiValueHeaders", {})

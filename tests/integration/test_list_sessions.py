@@ -1,0 +1,140 @@
+"""GET /api/v1/clients/{client_id}/sessions."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+
+import pytest
+
+from tests.support.data import registration
+
+
+@pytest.fixture
+def client_id(api):
+    return api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+
+def sessions(api, client_id, **query):
+    return api.call("GET", f"/api/v1/clients/{client_id}/sessions", query=query or None)
+
+
+def test_sessions_newest_first_with_the_notes_fields(api, store, client_id):
+    old = store.put_session(client_id, "2024-01-01T10:00:00Z", status="проведена", cost="3000")
+    new = store.put_session(client_id, "2024-03-01T10:00:00Z", status="на согласовании", cost="5000.5")
+    store.put_session(str(uuid.uuid4()), "2024-02-01T10:00:00Z")  # someone else's
+
+    response = sessions(api, client_id)
+
+    assert response.status == 200
+    body = response.json()
+    assert [s["session_id"] for s in body] == [new, old]
+    assert body[0]["status"] == "на согласовании"
+    assert body[0]["cost"] == 5000.5
+    assert body[1]["cost"] == 3000
+    assert set(body[0]) >= {"session_id", "spot_id", "status", "cost"}
+    assert "x-next-cursor" not in response.headers
+    assert '"cost":5000.5' in response.body
+
+
+def test_no_sessions_is_an_empty_list(api, client_id):
+    response = sessions(api, client_id)
+    assert response.status == 200
+    assert response.json() == []
+
+
+def test_unknown_client_is_404(api):
+    assert sessions(api, str(uuid.uuid4())).status == 404
+
+
+def test_status_filter(api, store, client_id):
+    held = store.put_session(client_id, "2024-01-01T10:00:00Z", status="проведена")
+    store.put_session(client_id, "2024-01-02T10:00:00Z", status="отменена")
+
+    response = sessions(api, client_id, status="проведена")
+
+    assert [s["session_id"] for s in response.json()] == [held]
+
+
+def test_unknown_status_is_422(api, client_id):
+    response = sessions(api, client_id, status="done")
+    assert response.status == 422
+    assert response.json()["errors"][0]["field"] == "status"
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "ten", "-1", "1.5"])
+def test_limit_outside_1_to_100_is_422(api, client_id, limit):
+    response = sessions(api, client_id, limit=limit)
+    assert response.status == 422
+    assert response.json()["errors"][0]["field"] == "limit"
+
+
+def test_pages_walk_the_whole_list_exactly_once(api, store, client_id):
+    ids = [store.put_session(client_id, f"2024-01-{day:02d}T10:00:00Z") for day in range(1, 8)]
+    seen, cursor, pages = [], None, 0
+
+    while True:
+        query = {"limit": "3"} | ({"cursor": cursor} if cursor else {})
+        response = sessions(api, client_id, **query)
+        assert response.status == 200
+        page = response.json()
+        assert len(page) <= 3
+        seen += [s["session_id"] for s in page]
+        pages += 1
+        cursor = response.headers.get("x-next-cursor")
+        if not cursor:
+            break
+
+    assert seen == list(reversed(ids))
+    assert pages >= 3
+
+
+def test_filtered_pages_may_be_short_but_the_walk_is_complete(api, store, client_id):
+    held = [
+        store.put_session(client_id, f"2024-01-{day:02d}T10:00:00Z", status="проведена" if day % 3 == 0 else "отменена")
+        for day in range(1, 10)
+    ]
+    expected = [sid for day, sid in zip(range(1, 10), held, strict=True) if day % 3 == 0]
+    seen, cursor = [], None
+
+    for _ in range(20):
+        query = {"limit": "2", "status": "проведена"} | ({"cursor": cursor} if cursor else {})
+        response = sessions(api, client_id, **query)
+        seen += [s["session_id"] for s in response.json()]
+        cursor = response.headers.get("x-next-cursor")
+        if not cursor:
+            break
+
+    assert seen == list(reversed(expected))
+
+
+def test_cursor_is_url_safe(api, store, client_id):
+    for day in range(1, 4):
+        store.put_session(client_id, f"2024-01-{day:02d}T10:00:00Z")
+    cursor = sessions(api, client_id, limit="1").headers["x-next-cursor"]
+    assert all(c.isalnum() or c in "-_" for c in cursor)
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "e30", "W10", "!!!", base64.urlsafe_b64encode(b'["a","b"]').decode()])
+def test_garbage_cursor_is_422(api, client_id, cursor):
+    response = sessions(api, client_id, cursor=cursor)
+    assert response.status == 422
+    assert response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_another_clients_cursor_is_422(api, store, client_id):
+    other = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+    for day in range(1, 4):
+        store.put_session(other, f"2024-01-{day:02d}T10:00:00Z")
+    foreign = sessions(api, other, limit="1").headers["x-next-cursor"]
+
+    response = sessions(api, client_id, cursor=foreign)
+
+    assert response.status == 422
+
+
+def test_a_forged_cursor_for_another_client_is_422(api, client_id):
+    forged = json.dumps([str(uuid.uuid4()), "2024-01-01T10:00:00Z", str(uuid.uuid4())]).encode()
+    response = sessions(api, client_id, cursor=base64.urlsafe_b64encode(forged).decode().rstrip("="))
+    assert response.status == 422

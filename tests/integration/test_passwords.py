@@ -1,0 +1,184 @@
+"""PATCH /password and POST /password/verify, with the verification lockout."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from argon2 import PasswordHasher
+
+from tests.support.data import STRONG_PASSWORD, registration
+
+MAX_FAILURES = 5
+LOCK_SECONDS = 900
+
+
+@pytest.fixture
+def client_id(api):
+    return api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+
+def verify(api, client_id, password):
+    return api.call("POST", f"/api/v1/clients/{client_id}/password/verify", body={"password": password})
+
+
+def change(api, client_id, **body):
+    return api.call("PATCH", f"/api/v1/clients/{client_id}/password", body=body)
+
+
+def test_verify_answers_match_true_for_the_password(api, client_id):
+    response = verify(api, client_id, STRONG_PASSWORD)
+    assert response.status == 200
+    assert response.json() == {"match": True}
+
+
+def test_verify_answers_match_false_for_another_password(api, client_id):
+    response = verify(api, client_id, "wrong")
+    assert response.status == 200
+    assert response.json() == {"match": False}
+
+
+def test_verify_matches_the_nfkc_form(api):
+    client_id = api.call("POST", "/api/v1/clients", body=registration(password="ﬁﬁ-secret-42")).json()["client_id"]
+    assert verify(api, client_id, "fifi-secret-42").json() == {"match": True}
+
+
+def test_verify_does_not_apply_the_strength_policy(api, client_id):
+    assert verify(api, client_id, "1").json() == {"match": False}
+
+
+@pytest.mark.parametrize("password", ["", "x" * 129])
+def test_verify_password_outside_1_to_128_characters_is_422(api, store, client_id, password):
+    before = store.snapshot()
+    response = verify(api, client_id, password)
+    assert response.status == 422
+    assert store.snapshot() == before
+
+
+def test_verify_on_unknown_client_is_404_and_creates_nothing(api, store):
+    before = store.snapshot()
+    assert verify(api, str(uuid.uuid4()), "whatever").status == 404
+    assert store.snapshot() == before
+
+
+def test_five_mismatches_lock_verification_with_retry_after(api, store, client_id):
+    for _ in range(MAX_FAILURES):
+        assert verify(api, client_id, "wrong").json() == {"match": False}
+
+    locked = verify(api, client_id, STRONG_PASSWORD)
+
+    assert locked.status == 429
+    assert locked.json()["code"] == "too_many_attempts"
+    assert 0 < int(locked.headers["retry-after"]) <= LOCK_SECONDS
+    assert store.client(client_id)["verify_failures"] == MAX_FAILURES
+
+
+def test_a_match_resets_the_counter(api, client_id):
+    for _ in range(MAX_FAILURES - 1):
+        verify(api, client_id, "wrong")
+    assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
+
+    for _ in range(MAX_FAILURES - 1):
+        assert verify(api, client_id, "wrong").status == 200
+    assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
+
+
+def test_an_expired_lock_opens_a_new_window(api, store, client_id):
+    for _ in range(MAX_FAILURES):
+        verify(api, client_id, "wrong")
+    # Fifteen minutes pass.
+    store.ddb.update_item(
+        TableName=store.clients_table,
+        Key={"client_id": {"S": client_id}},
+        UpdateExpression="SET verify_locked_until = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+
+    assert verify(api, client_id, "wrong").json() == {"match": False}
+    assert store.client(client_id)["verify_failures"] == 1
+    assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
+
+
+def test_a_hash_with_older_parameters_is_upgraded_on_a_match(api, store, client_id):
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(STRONG_PASSWORD)
+    store.ddb.update_item(
+        TableName=store.clients_table,
+        Key={"client_id": {"S": client_id}},
+        UpdateExpression="SET password_hash = :h",
+        ExpressionAttributeValues={":h": {"S": weak}},
+    )
+
+    assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
+
+    upgraded = store.client(client_id)["password_hash"]
+    assert upgraded != weak
+    assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
+
+
+def test_change_without_current_password_sets_the_new_one(api, store, client_id):
+    response = change(api, client_id, password="новый-пароль-2025")
+
+    assert response.status == 200
+    assert response.json() == {"client_id": client_id}
+    assert verify(api, client_id, "новый-пароль-2025").json() == {"match": True}
+    assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": False}
+
+
+def test_change_with_the_right_current_password(api, client_id):
+    response = change(api, client_id, password="новый-пароль-2025", current_password=STRONG_PASSWORD)
+    assert response.status == 200
+    assert verify(api, client_id, "новый-пароль-2025").json() == {"match": True}
+
+
+def test_change_with_a_wrong_current_password_is_403_counts_a_failure_and_keeps_the_hash(api, store, client_id):
+    hash_before = store.client(client_id)["password_hash"]
+
+    response = change(api, client_id, password="новый-пароль-2025", current_password="wrong")
+
+    assert response.status == 403
+    assert response.json()["code"] == "wrong_password"
+    item = store.client(client_id)
+    assert item["password_hash"] == hash_before
+    assert item["verify_failures"] == 1
+
+
+def test_change_while_locked_is_429_even_with_the_right_current_password(api, store, client_id):
+    for _ in range(MAX_FAILURES):
+        verify(api, client_id, "wrong")
+    hash_before = store.client(client_id)["password_hash"]
+
+    response = change(api, client_id, password="новый-пароль-2025", current_password=STRONG_PASSWORD)
+
+    assert response.status == 429
+    assert "retry-after" in response.headers
+    assert store.client(client_id)["password_hash"] == hash_before
+
+
+def test_successful_change_resets_the_counter(api, store, client_id):
+    for _ in range(MAX_FAILURES - 1):
+        verify(api, client_id, "wrong")
+
+    assert change(api, client_id, password="новый-пароль-2025", current_password=STRONG_PASSWORD).status == 200
+
+    assert store.client(client_id)["verify_failures"] == 0
+
+
+@pytest.mark.parametrize("password", ["12345678", "password1", "short"])
+def test_change_to_a_weak_password_is_422_and_keeps_the_hash(api, store, client_id, password):
+    before = store.snapshot()
+    response = change(api, client_id, password=password)
+    assert response.status == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["password"]
+    assert store.snapshot() == before
+
+
+def test_change_on_unknown_client_is_404_and_creates_nothing(api, store):
+    before = store.snapshot()
+    assert change(api, str(uuid.uuid4()), password="новый-пароль-2025").status == 404
+    assert store.snapshot() == before
+
+
+def test_change_refuses_unknown_fields(api, client_id):
+    response = change(api, client_id, password="новый-пароль-2025", new_password="x")
+    assert response.status == 422

@@ -1,0 +1,115 @@
+"""Uniqueness and the lockout hold when requests race: every caller reads (or skips reading)
+before any of them writes, as two Lambda containers would."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from clients_api.repository import client_repository
+from tests.support.apigw import LambdaContext, build_event
+from tests.support.concurrency import SerialisedDynamoDB, isolated_handler
+from tests.support.data import STRONG_PASSWORD, registration
+
+
+def race(requests, meet_at, monkeypatch):
+    """Run each (method, path, body) in its own handler copy and thread; all meet before `meet_at`."""
+    repository = client_repository()
+    serialised = SerialisedDynamoDB(repository._ddb, meet_at=meet_at, parties=len(requests))
+
+    def send(numbered):
+        number, (method, path, body) = numbered
+        event, module = build_event(method, path, body=body)
+        return isolated_handler(module, number)(event, LambdaContext())
+
+    with monkeypatch.context() as patch, ThreadPoolExecutor(len(requests)) as pool:
+        patch.setattr(repository, "_ddb", serialised)
+        return sorted(r["statusCode"] for r in pool.map(send, enumerate(requests)))
+
+
+@pytest.mark.parametrize("shared", ["email", "phone"])
+def test_two_registrations_with_one_email_or_phone_give_one_201_and_one_409(api, store, monkeypatch, shared):
+    first, second = registration(), registration()
+    second[shared] = first[shared]
+
+    statuses = race(
+        [("POST", "/api/v1/clients", first), ("POST", "/api/v1/clients", second)], {"transact_write_items"}, monkeypatch
+    )
+
+    assert statuses == [201, 409]
+    profiles = [i for i in store.items() if "owner" not in i]
+    assert len(profiles) == 1
+    guards = [i for i in store.items() if "owner" in i]
+    assert {g["owner"] for g in guards} == {profiles[0]["client_id"]}
+
+
+def test_two_clients_changing_to_one_email_leave_exactly_one_owner(api, store, monkeypatch):
+    a = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+    b = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+    statuses = race(
+        [
+            ("PATCH", f"/api/v1/clients/{a}", {"email": "wanted@mail.ru"}),
+            ("PATCH", f"/api/v1/clients/{b}", {"email": "wanted@mail.ru"}),
+        ],
+        {"transact_write_items"},
+        monkeypatch,
+    )
+
+    assert statuses == [200, 409]
+    owner = store.guard_owner("email", "wanted@mail.ru")
+    assert store.client(owner)["email"] == "wanted@mail.ru"
+    emails = [store.client(c)["email"] for c in (a, b)]
+    assert all(store.guard_owner("email", e) in (a, b) for e in emails)
+    assert len([i for i in store.items() if i["client_id"].startswith("EMAIL#")]) == 2
+
+
+def test_two_clients_swapping_emails_never_share_or_lose_a_guard(api, store, monkeypatch):
+    a_body, b_body = registration(), registration()
+    a = api.call("POST", "/api/v1/clients", body=a_body).json()["client_id"]
+    b = api.call("POST", "/api/v1/clients", body=b_body).json()["client_id"]
+
+    race(
+        [
+            ("PATCH", f"/api/v1/clients/{a}", {"email": b_body["email"]}),
+            ("PATCH", f"/api/v1/clients/{b}", {"email": a_body["email"]}),
+        ],
+        {"transact_write_items"},
+        monkeypatch,
+    )
+
+    for client_id in (a, b):
+        email = store.client(client_id)["email"]
+        assert store.guard_owner("email", email) == client_id
+    assert len([i for i in store.items() if i["client_id"].startswith("EMAIL#")]) == 2
+
+
+def test_concurrent_updates_of_one_client_both_land(api, store, monkeypatch):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+    statuses = race(
+        [
+            ("PATCH", f"/api/v1/clients/{client_id}", {"email": "one@mail.ru"}),
+            ("PATCH", f"/api/v1/clients/{client_id}/full_name", {"last_name": "Новая"}),
+        ],
+        {"update_item", "transact_write_items"},
+        monkeypatch,
+    )
+
+    assert statuses == [200, 200]
+    item = store.client(client_id)
+    assert item["email"] == "one@mail.ru"
+    assert item["last_name"] == "Новая"
+    assert store.guard_owner("email", "one@mail.ru") == client_id
+
+
+def test_parallel_wrong_passwords_never_get_more_attempts_than_the_lockout_allows(api, store, monkeypatch):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+    path = f"/api/v1/clients/{client_id}/password/verify"
+
+    statuses = race([("POST", path, {"password": f"guess-{n}"}) for n in range(8)], {"update_item"}, monkeypatch)
+
+    assert statuses == [200] * 5 + [429] * 3
+    assert store.client(client_id)["verify_failures"] == 5
+    assert api.call("POST", path, body={"password": STRONG_PASSWORD}).status == 429
