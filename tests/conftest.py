@@ -23,6 +23,8 @@ for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(name, None)
 
 import io  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -32,6 +34,7 @@ from moto import mock_aws  # noqa: E402
 
 from clients_api.observability import logger  # noqa: E402
 from tests.support import apigw  # noqa: E402
+from tests.support.data import STRONG_PASSWORD  # noqa: E402
 from tests.support.store import Store  # noqa: E402
 from tests.support.template import create_table_kwargs  # noqa: E402
 
@@ -57,9 +60,10 @@ def api(ddb: Any) -> Any:
     return apigw
 
 
-@pytest.fixture
-def log_output() -> Iterator[io.StringIO]:
-    """Everything the layer's powertools Logger writes during the test."""
+@pytest.fixture(autouse=True)
+def captured_logs() -> Iterator[io.StringIO]:
+    """Every test's log output, checked afterwards: no personal data or secrets, and every
+    line carries the request's correlation id."""
     buffer = io.StringIO()
     handler = logger.registered_handler
     previous = handler.setStream(buffer)
@@ -67,3 +71,22 @@ def log_output() -> Iterator[io.StringIO]:
         yield buffer
     finally:
         handler.setStream(previous)
+    for line in buffer.getvalue().splitlines():
+        record = json.loads(line)
+        assert record.get("correlation_id"), f"log line without correlation id: {line}"
+        for pattern in _NEVER_LOGGED:
+            assert not pattern.search(line), f"personal data or a secret in a log line: {line}"
+
+
+_NEVER_LOGGED = (
+    re.compile(r"\$argon2"),
+    re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    re.compile(r"\+7\d{10}"),
+    re.compile(re.escape(STRONG_PASSWORD)),
+)
+
+
+@pytest.fixture
+def log_output(captured_logs: io.StringIO) -> io.StringIO:
+    """What the layer's logger wrote during this test."""
+    return captured_logs

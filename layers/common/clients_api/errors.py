@@ -38,7 +38,8 @@ class VerificationLocked(DomainError):
 
 
 class ConcurrentUpdate(DomainError):
-    """The client changed under us more often than we are willing to retry."""
+    """Another write won a condition we depend on (the client's version, a transaction conflict)
+    more often than we are willing to retry."""
 
 
 class InvalidCursor(DomainError):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +72,10 @@ INTERNAL_ERROR = Problem(
     500, "internal_error", "Internal error", "Something went wrong on our side; quote the correlation_id."
 )
 
+TEMPORARILY_UNAVAILABLE = Problem(
+    503, "temporarily_unavailable", "Temporarily unavailable", "The service is busy; retry shortly."
+)
+
 # The one table from domain errors to HTTP.
 _DOMAIN_PROBLEMS: dict[type[DomainError], Problem] = {
     ClientNotFound: Problem(404, "client_not_found", "Client not found", "No client has this id."),
@@ -86,12 +89,9 @@ _DOMAIN_PROBLEMS: dict[type[DomainError], Problem] = {
     InvalidCursor: Problem(
         422, "validation_error", "Invalid request", "The cursor is not a position in this list.", "cursor"
     ),
-    ConcurrentUpdate: Problem(
-        409, "concurrent_update", "Concurrent update", "The client changed while this request ran; retry it."
-    ),
-    DatabaseUnavailable: Problem(
-        503, "temporarily_unavailable", "Temporarily unavailable", "The service is busy; retry shortly."
-    ),
+    # Contention that outlived our bounded retries is, for the caller, the same as throttling.
+    ConcurrentUpdate: TEMPORARILY_UNAVAILABLE,
+    DatabaseUnavailable: TEMPORARILY_UNAVAILABLE,
 }
 
 
@@ -220,15 +220,6 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
     return errors
 
 
-def _without_message(exc: BaseException) -> dict[str, Any]:
-    """What failed and where, for the log, without the exception's text: messages can carry
-    request values (an email, a phone), the traceback's file, line and source cannot."""
-    return {
-        "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
-        "traceback": "".join(traceback.format_tb(exc.__traceback__)),
-    }
-
-
 # ---------------------------------------------------------------- the resolver
 
 
@@ -254,9 +245,9 @@ def create_app() -> APIGatewayRestResolver:
         headers = {}
         if isinstance(exc, VerificationLocked):
             headers["Retry-After"] = str(exc.retry_after_seconds)
-        elif isinstance(exc, DatabaseUnavailable):
+        elif problem is TEMPORARILY_UNAVAILABLE:
             headers["Retry-After"] = str(get_settings().unavailable_retry_after_seconds)
-            logger.warning("database unavailable", extra=_without_message(exc.__cause__ or exc))
+            logger.warning("database unavailable", exc_info=exc.__cause__ or exc)
         logger.info("request refused", extra={"code": problem.code})
         errors = None
         if problem.field:
@@ -270,7 +261,7 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        logger.error("unhandled error", extra=_without_message(exc))
+        logger.exception("unhandled error")
         correlation_id = app.current_event.request_context.request_id
         return problem_response(INTERNAL_ERROR, extra={"correlation_id": correlation_id})
 

@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
+from clients_api.redaction import PersonalDataFilter
+
 logger = Logger()
+logger.addFilter(PersonalDataFilter())

@@ -9,7 +9,7 @@ from clients_api.models import ClientProfile, StoredClient
 from clients_api.repository import ClientRepository
 
 # A profile changed by someone else between our read and our conditional write is re-read and
-# the change re-applied; beyond this many rounds the caller gets a 409.
+# the change re-applied; beyond this many rounds the caller gets a 503 with Retry-After.
 _UPDATE_ATTEMPTS = 3
 
 
