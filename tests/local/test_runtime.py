@@ -1,0 +1,155 @@
+"""The process runtime: each function in warm workers of its own, fresh code on the next request."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samcli.lib.providers.provider import LayerVersion
+from samcli.lib.utils.stream_writer import StreamWriter
+from samcli.local.lambdafn.config import FunctionConfig
+from samcli.local.lambdafn.env_vars import EnvironmentVariables
+
+from tools.local_api.runtime import ProcessRuntime
+
+pytestmark = pytest.mark.slow
+
+HANDLER = """
+import os
+import time
+
+import shared
+
+calls = 0
+
+
+def handler(event, context):
+    global calls
+    calls += 1
+    time.sleep(event.get("sleep", 0))
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {
+        "version": VERSION,
+        "pid": os.getpid(),
+        "calls": calls,
+        "greeting": os.environ.get("GREETING"),
+        "leaked": os.environ.get("LEAKED_FROM_THE_SHELL"),
+        "shared": shared.NAME,
+        "function": context.function_name,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+    }
+"""
+
+
+def write_function(directory: Path, version: int) -> None:
+    directory.mkdir(exist_ok=True)
+    app = directory / "app.py"
+    app.write_text(f"VERSION = {version}\n" + textwrap.dedent(HANDLER))
+    stamp = 1_700_000_000 + version  # distinct mtimes even within one filesystem tick
+    os.utime(app, (stamp, stamp))
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[ProcessRuntime]:
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "shared.py").write_text('NAME = "from the layer"\n')
+    running = ProcessRuntime(tmp_path)
+    yield running
+    running.stop()
+
+
+def config(tmp_path: Path, name: str, *, greeting: str = "hi", timeout: int = 10) -> FunctionConfig:
+    code = tmp_path / name
+    if not code.exists():
+        write_function(code, 1)
+    env = EnvironmentVariables(
+        function_name=name,
+        function_memory=128,
+        function_timeout=timeout,
+        function_handler="app.handler",
+        variables={"GREETING": greeting},
+    )
+    return FunctionConfig(
+        name=name,
+        full_path=name,
+        runtime="python3.13",
+        handler="app.handler",
+        imageuri=None,
+        imageconfig=None,
+        packagetype="Zip",
+        code_abs_path=str(code),
+        layers=[LayerVersion("SharedLayer", "layer")],
+        architecture="arm64",
+        memory=128,
+        timeout=timeout,
+        env_vars=env,
+    )
+
+
+def invoke(runtime: ProcessRuntime, function: FunctionConfig, **event: Any) -> dict[str, Any]:
+    stdout = StringIO()
+    runtime.invoke(function, json.dumps(event), stdout=StreamWriter(stdout))
+    return json.loads(stdout.getvalue())
+
+
+def test_a_worker_stays_warm_between_invocations(runtime: ProcessRuntime, tmp_path: Path) -> None:
+    function = config(tmp_path, "One")
+
+    first, second = invoke(runtime, function), invoke(runtime, function)
+
+    assert first["pid"] == second["pid"]
+    assert (first["calls"], second["calls"]) == (1, 2)
+    assert first["shared"] == "from the layer"
+    assert first["function"] == "One"
+    assert 0 < first["remaining_ms"] <= 10_000
+
+
+def test_functions_run_in_separate_processes_with_their_own_environment(
+    runtime: ProcessRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEAKED_FROM_THE_SHELL", "yes")
+
+    one = invoke(runtime, config(tmp_path, "One", greeting="hello"))
+    two = invoke(runtime, config(tmp_path, "Two", greeting="привет"))
+
+    assert one["pid"] != two["pid"]
+    assert (one["greeting"], two["greeting"]) == ("hello", "привет")
+    assert one["leaked"] is None
+
+
+def test_a_code_change_is_served_by_the_next_invocation(runtime: ProcessRuntime, tmp_path: Path) -> None:
+    function = config(tmp_path, "One")
+    before = invoke(runtime, function)
+
+    write_function(tmp_path / "One", 2)
+    after = invoke(runtime, function)
+
+    assert (before["version"], after["version"]) == (1, 2)
+    assert before["pid"] != after["pid"]
+
+
+def test_a_handler_error_is_answered_in_lambdas_error_shape(runtime: ProcessRuntime, tmp_path: Path) -> None:
+    result = invoke(runtime, config(tmp_path, "One"), fail=True)
+
+    assert result["errorType"] == "ValueError"
+    assert result["errorMessage"] == "asked to fail"
+
+
+def test_a_timed_out_worker_is_replaced(runtime: ProcessRuntime, tmp_path: Path) -> None:
+    function = config(tmp_path, "One", timeout=1)
+    warm = invoke(runtime, function)
+
+    timed_out = invoke(runtime, function, sleep=3)
+    fresh = invoke(runtime, function)
+
+    assert timed_out["errorType"] == "Sandbox.Timedout"
+    assert fresh["pid"] != warm["pid"]
+    assert fresh["calls"] == 1

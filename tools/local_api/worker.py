@@ -1,0 +1,104 @@
+"""One Lambda execution environment: a function's code imported once, then invoked request after
+request, in a process of its own.
+
+Started by runtime.py as `python -I worker.py <handler> <code dir> [<layer dir>...]` with the
+function's environment and nothing else. It imports only the standard library itself, so the
+function sees its own code, its layer and the installed packages, as on Lambda.
+
+Protocol: one JSON line per invocation on stdin (`event`, `request_id`, `deadline_ms`), one line
+back on the original stdout: the handler's JSON result or Lambda's error shape. Whatever the
+function prints or logs goes to stderr, as it goes to CloudWatch on Lambda.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[[Any, Any], Any]
+
+
+class LambdaContext:
+    """The context object of the Python runtime, read from the same environment variables."""
+
+    def __init__(self, request_id: str, deadline_ms: int) -> None:
+        env = os.environ
+        self.function_name = env["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:{env.get('AWS_REGION')}:{env.get('AWS_ACCOUNT_ID')}:function:{self.function_name}"
+        )
+        self.aws_request_id = request_id
+        self.identity = None
+        self.client_context = None
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+def error_payload(exc: BaseException, error_type: str | None = None) -> str:
+    """Lambda's shape for a failed invocation (sam's local API Gateway answers it with a 500,
+    API Gateway with a 502)."""
+    return json.dumps(
+        {
+            "errorMessage": str(exc),
+            "errorType": error_type or type(exc).__name__,
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+    )
+
+
+def load_handler(handler: str) -> Handler | str:
+    """The handler, or the error payload every invocation answers with when the code fails to
+    load (until the code changes and runtime.py starts a new worker)."""
+    module_name, _, function_name = handler.rpartition(".")
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+        return getattr(module, function_name)
+    except ImportError as exc:
+        traceback.print_exc()
+        return error_payload(exc, "Runtime.ImportModuleError")
+    except AttributeError as exc:
+        return error_payload(exc, "Runtime.HandlerNotFound")
+    except Exception as exc:
+        traceback.print_exc()
+        return error_payload(exc)
+
+
+def invoke(handler: Handler, request: dict[str, Any]) -> str:
+    context = LambdaContext(request["request_id"], request["deadline_ms"])
+    try:
+        result = handler(json.loads(request["event"]), context)
+    except Exception as exc:
+        traceback.print_exc()
+        return error_payload(exc)
+    try:
+        return json.dumps(result, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        return error_payload(exc, "Runtime.MarshalError")
+
+
+def main() -> None:
+    handler_name, *paths = sys.argv[1:]
+    replies = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # print() and log lines go to stderr, never into the replies
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.path[:0] = paths
+    handler = load_handler(handler_name)
+    for line in sys.stdin.buffer:  # ends when the server goes away, however it went
+        reply = handler if isinstance(handler, str) else invoke(handler, json.loads(line))
+        replies.write(reply.encode() + b"\n")
+
+
+if __name__ == "__main__":
+    main()
