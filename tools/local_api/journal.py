@@ -1,0 +1,84 @@
+"""An append-only file of DynamoDB write requests: the embedded store's durable copy.
+
+One JSON line per request. A line is fsync'ed before the request's response leaves, so a write
+that got a 2xx is on disk. A process killed mid-append leaves at most a torn last line, which
+belongs to a request that never got its response and is dropped on reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+
+class CorruptJournal(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One DynamoDB request, as sent: its region (moto keeps one store per region), the
+    operation (`PutItem`) and the JSON body."""
+
+    region: str
+    operation: str
+    body: dict[str, Any]
+
+    def line(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: Any = None
+
+    def read(self) -> list[Entry]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_bytes().split(b"\n")
+        # The last element is b"" after a complete line, or a torn line from a killed process.
+        entries = []
+        for number, line in enumerate(lines[:-1], start=1):
+            try:
+                entries.append(Entry(**json.loads(line)))
+            except (ValueError, TypeError) as exc:
+                raise CorruptJournal(f"{self.path}:{number}: not a journal entry ({exc})") from None
+        return entries
+
+    def rewrite(self, entries: Iterable[Entry]) -> None:
+        """Replace the whole journal, atomically: a crash leaves either the old or the new one."""
+        self.close()
+        temporary = self.path.with_suffix(".tmp")
+        with temporary.open("wb") as file:
+            for entry in entries:
+                file.write(entry.line())
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(self.path)
+        _fsync_directory(self.path.parent)
+
+    def append(self, entry: Entry) -> None:
+        """Returns once the entry is on disk."""
+        if self._file is None:
+            self._file = self.path.open("ab", buffering=0)
+        self._file.write(entry.line())
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Makes a rename durable: the directory entry is data too."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

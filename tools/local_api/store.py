@@ -1,0 +1,186 @@
+"""The embedded DynamoDB: moto's DynamoDB on 127.0.0.1, made durable by a write-ahead journal.
+
+moto keeps tables in memory. Every request that may change them is appended to the journal
+(journal.py) and fsync'ed before its 2xx response is sent, so a write the caller saw succeed
+survives even `kill -9`. On start the journal is replayed, then compacted into the tables'
+current items. Requests run one at a time: moto's DynamoDB backend is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from moto.backends import get_backend
+from moto.moto_server.werkzeug_app import create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from tools.local_api.journal import Entry, Journal
+
+LOG = logging.getLogger(__name__)
+_TARGET_PREFIX = "DynamoDB_20120810."
+_DEFAULT_REGION = "us-east-1"  # what moto assumes when a request names none
+# Operations that never change data; anything else (including operations added to DynamoDB
+# later) is journaled.
+_READ_ONLY_PREFIXES = ("Get", "BatchGet", "TransactGet", "Query", "Scan", "Describe", "List")
+# Operations that change items, not tables: compaction replaces them with the items they left.
+_ITEM_WRITES = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+    }
+)
+_BATCH_WRITE_MAX = 25
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+class ReplayFailed(Exception):
+    pass
+
+
+class StoreBusy(Exception):
+    pass
+
+
+class JournaledDynamoDB:
+    """A WSGI app: moto's DynamoDB, one request at a time, writes journaled before they answer."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._moto = create_backend_app("dynamodb")
+        self._journal = journal
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith(_TARGET_PREFIX):
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"This store speaks the DynamoDB API only (X-Amz-Target: DynamoDB_20120810.*).\n"]
+        operation = target.removeprefix(_TARGET_PREFIX)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        with self._lock:
+            status, headers, payload = self._call_moto(environ)
+            if status.startswith("2") and not operation.startswith(_READ_ONLY_PREFIXES):
+                self._journal.append(Entry(_region(environ), operation, json.loads(body or b"{}")))
+        start_response(status, headers)
+        return [payload]
+
+    def restore(self) -> int:
+        """Replay the journal, then compact it to the schema operations and the current items.
+        Returns the number of items restored."""
+        # moto's tables live in module globals: start from the journal alone, whatever ran before.
+        get_backend("dynamodb").reset()
+        entries = self._journal.read()
+        for number, entry in enumerate(entries, start=1):
+            status, payload = self._request(entry)
+            if not status.startswith("2"):
+                raise ReplayFailed(f"{self._journal.path}:{number}: {entry.operation} answered {status}: {payload}")
+        # Table operations keep their order; items come after them. (This assumes no table
+        # operation depends on items, e.g. CreateBackup: nothing here uses those.)
+        schema = [entry for entry in entries if entry.operation not in _ITEM_WRITES]
+        items = list(self._snapshot({entry.region for entry in entries}))
+        self._journal.rewrite(schema + items)
+        return sum(len(writes) for entry in items for writes in entry.body["RequestItems"].values())
+
+    def close(self) -> None:
+        with self._lock:
+            self._journal.close()
+
+    def _call_moto(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        app_iter, status, headers = run_wsgi_app(self._moto, environ)
+        try:
+            payload = b"".join(app_iter)
+        finally:
+            getattr(app_iter, "close", lambda: None)()
+        return status, list(headers.to_wsgi_list()), payload
+
+    def _request(self, entry: Entry) -> tuple[str, Any]:
+        """Send one request to moto in-process, as a client in `entry.region` would."""
+        environ = EnvironBuilder(
+            method="POST",
+            path="/",
+            data=json.dumps(entry.body),
+            headers={
+                "X-Amz-Target": _TARGET_PREFIX + entry.operation,
+                "Content-Type": "application/x-amz-json-1.0",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20000101/{entry.region}/dynamodb/aws4_request",
+            },
+        ).get_environ()
+        status, _, payload = self._call_moto(environ)
+        return status, json.loads(payload or b"{}")
+
+    def _snapshot(self, regions: set[str]) -> Iterator[Entry]:
+        """Every item of every table, as BatchWriteItem requests."""
+        for region in sorted(regions):
+            for table in self._paginate(region, "ListTables", {}, "TableNames", "LastEvaluatedTableName"):
+                scan = {"TableName": table, "ConsistentRead": True}
+                items = list(self._paginate(region, "Scan", scan, "Items", "LastEvaluatedKey"))
+                for start in range(0, len(items), _BATCH_WRITE_MAX):
+                    chunk = items[start : start + _BATCH_WRITE_MAX]
+                    requests = [{"PutRequest": {"Item": item}} for item in chunk]
+                    yield Entry(region, "BatchWriteItem", {"RequestItems": {table: requests}})
+
+    def _paginate(self, region: str, operation: str, body: dict[str, Any], key: str, cursor: str) -> Iterator[Any]:
+        start_key = {"LastEvaluatedTableName": "ExclusiveStartTableName", "LastEvaluatedKey": "ExclusiveStartKey"}
+        while True:
+            status, page = self._request(Entry(region, operation, body))
+            if not status.startswith("2"):
+                raise ReplayFailed(f"{operation} answered {status}: {page}")
+            yield from page.get(key, [])
+            if cursor not in page:
+                return
+            body = body | {start_key[cursor]: page[cursor]}
+
+
+class EmbeddedDynamoDB:
+    """The store, served on 127.0.0.1 from a thread of this process, its data under `data_dir`."""
+
+    def __init__(self, data_dir: Path, *, fresh: bool = False, port: int = 0) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = (data_dir / "dynamodb.lock").open("w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreBusy(f"another local server already uses {data_dir}") from None
+        journal = Journal(data_dir / "dynamodb.jsonl")
+        if fresh:
+            journal.path.unlink(missing_ok=True)
+        self.app = JournaledDynamoDB(journal)
+        restored = self.app.restore()
+        LOG.info("DynamoDB store: %d items restored from %s", restored, data_dir)
+        self._server: BaseWSGIServer = make_server("127.0.0.1", port, self.app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="dynamodb", daemon=True)
+        self._thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self.app.close()
+        self._lock_file.close()
+
+
+def _region(environ: dict[str, Any]) -> str:
+    """The region a signed request was made for, from its credential scope, as moto reads it."""
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        return authorization.split(",")[0].split()[1].split("/")[2]
+    except IndexError:
+        return _DEFAULT_REGION
