@@ -1,0 +1,78 @@
+"""Hostile bodies and values: the right status, and nothing written (or stored verbatim when valid)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.data import registration
+
+INJECTIONS = [
+    "'; DROP TABLE clients; --",
+    '{"$ne": null}',
+    "<script>alert(1)</script>",
+    "${jndi:ldap://127.0.0.1/x}",
+    "{{7*7}}",
+    "../../etc/passwd",
+    "#client_id = :id OR attribute_exists(password_hash)",
+]
+
+
+@pytest.mark.parametrize("payload", INJECTIONS)
+def test_injection_looking_strings_are_stored_and_returned_verbatim(api, payload):
+    body = registration(last_name=payload[:100], additional_info=payload)
+    client_id = api.call("POST", "/api/v1/clients", body=body).json()["client_id"]
+
+    response = api.call("GET", f"/api/v1/clients/{client_id}")
+
+    assert response.content_type == "application/json"
+    assert response.json()["last_name"] == payload[:100].strip()
+    assert response.json()["additional_info"] == payload
+
+
+@pytest.mark.parametrize(
+    ("value", "statuses"),
+    [
+        ("[" * 40 + "]" * 40, {422}),  # nested, but parseable: a wrong type
+        ('{"a": ' * 40 + "1" + "}" * 40, {422}),
+        # As deep as 16 KiB allows: a 422 if the parser copes, a 400 if it hits its recursion
+        # limit (which depends on the Python build), never a 500.
+        ("[" * 8150 + "]" * 8150, {400, 422}),
+    ],
+)
+def test_deeply_nested_values_are_refused_and_write_nothing(api, store, value, statuses):
+    before = store.snapshot()
+    raw = '{"first_name": ' + value + "}"
+
+    response = api.call(
+        "PATCH",
+        "/api/v1/clients/7febf16f-651b-43b0-a5e3-0da8da49e90d",
+        raw_body=raw,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status in statuses
+    assert store.snapshot() == before
+
+
+@pytest.mark.parametrize("key", ["__proto__", "$where", "client_id", "version", "password_hash", "registered_at"])
+def test_fields_outside_the_contract_are_refused_even_when_they_name_stored_attributes(api, store, key):
+    before = store.snapshot()
+    response = api.call("POST", "/api/v1/clients", body=registration(**{key: "x"}))
+    assert response.status == 422
+    assert response.json()["errors"] == [{"field": key, "message": "unknown field"}]
+    assert store.snapshot() == before
+
+
+def test_a_client_cannot_be_moved_onto_another_id_by_a_patch(api, store):
+    a = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+    before = store.snapshot()
+    response = api.call("PATCH", f"/api/v1/clients/{a}", body={"client_id": "7febf16f-651b-43b0-a5e3-0da8da49e90d"})
+    assert response.status == 422
+    assert store.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["..%2F..%2Fetc", "7FEBF16F-651B-43B0-A5E3-0DA8DA49E90D%00", "' OR '1'='1", "0" * 36]
+)
+def test_hostile_ids_are_422(api, bad_id):
+    assert api.call("GET", f"/api/v1/clients/{bad_id}").status == 422
