@@ -207,17 +207,8 @@ class ClientProfile(ResponseModel):
 
     @classmethod
     def from_stored(cls, client: StoredClient) -> ClientProfile:
-        return cls(
-            client_id=client.client_id,
-            first_name=client.first_name,
-            last_name=client.last_name,
-            email=client.email,
-            phone=client.phone,
-            additional_info=client.additional_info,
-            birthday=client.birthday,
-            sex=client.sex,
-            registration_date=client.registered_at.strftime("%Y-%m-%d %H:%M:%S"),
-        )
+        shared = client.model_dump(include=cls.model_fields.keys() & StoredClient.model_fields.keys())
+        return cls(**shared, registration_date=client.registered_at.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 class PasswordCheckResult(ResponseModel):
