@@ -32,3 +32,24 @@ test: lint template unit
 
 clean:
 	rm -rf $(VENV) .aws-sam .aws-sam-build.log .pytest_cache .ruff_cache
+
+# ---------------------------------------------------------------- local API (tools/local_api)
+.PHONY: demo openapi tables
+
+# The whole API from template.yaml on 127.0.0.1:3000, with an embedded DynamoDB whose data
+# survives restarts (in .local/). `make run FRESH=1` starts empty; a non-empty
+# AWS_ENDPOINT_URL_DYNAMODB uses that DynamoDB instead (DynamoDB Local, AWS).
+run: $(STAMP)
+	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port 3000 $(if $(FRESH),--fresh)
+
+# A demo client with sessions in every status, loaded into the running `make run`.
+demo: $(STAMP)
+	$(BIN)/python -m tools.local_api demo
+
+# openapi.json from the models and template.yaml (a test fails while it is out of date).
+openapi: $(STAMP)
+	$(BIN)/python -m tools.local_api openapi
+
+# The template's tables at $AWS_ENDPOINT_URL_DYNAMODB, for `sam local start-api` (see README).
+tables: $(STAMP)
+	$(BIN)/python -m tools.local_api tables

@@ -1,0 +1,126 @@
+"""The local server as a black box: started in a process of its own, driven over real HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOL = (sys.executable, "-m", "tools.local_api")
+STARTUP_SECONDS = 60
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def hermetic_env() -> dict[str, str]:
+    """A developer's shell, minus anything of this machine's: no AWS profile, no table names."""
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(Path.home()),
+        "LANG": "C.UTF-8",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "SAM_CLI_TELEMETRY": "0",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LocalServer:
+    """`python -m tools.local_api serve` on a free port, its output in `log`."""
+
+    def __init__(self, data_dir: Path, *, fresh: bool = False) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.log = data_dir.parent / f"{data_dir.name}-{self.port}.log"
+        options = ["--port", str(self.port), "--data-dir", str(data_dir), *(["--fresh"] if fresh else [])]
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (our own command)
+                [*TOOL, "serve", *options], cwd=ROOT, env=hermetic_env(), stdout=log, stderr=log
+            )
+        self._wait_until_serving()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            payload = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+            all_headers = {"Content-Type": "application/json"} if payload is not None else {}
+            url = f"{path}?{urlencode(query)}" if query else path
+            connection.request(method, url, body=payload, headers=all_headers | (headers or {}))
+            response = connection.getresponse()
+            return Reply(
+                response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode("utf-8")
+            )
+        finally:
+            connection.close()
+
+    def run_tool(self, *args: str) -> str:
+        """Another `python -m tools.local_api` command, against this server's data dir."""
+        done = subprocess.run(  # noqa: S603 (our own command)
+            [*TOOL, *args, "--data-dir", str(self.data_dir)],
+            cwd=ROOT,
+            env=hermetic_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stderr
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind runs."""
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+    def _wait_until_serving(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the local server exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if self.call("GET", "/openapi.json").status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.kill()
+        raise TimeoutError(f"the local server did not answer within {STARTUP_SECONDS} s:\n{self.output()}")

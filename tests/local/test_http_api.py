@@ -1,0 +1,227 @@
+"""`make run` end to end: one server for the module, every endpoint driven over real HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.local.harness import ROOT, LocalServer, Reply
+
+pytestmark = pytest.mark.slow
+
+CLIENTS = "/api/v1/clients"
+PASSWORD = "паучикапау-2024"
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    running = LocalServer(tmp_path_factory.mktemp("local") / "data")
+    yield running
+    running.stop()
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    n = next(_numbers)
+    return {
+        "first_name": "Мария",
+        "last_name": "Иванова",
+        "email": f"maria{n}@example.com",
+        "password": PASSWORD,
+        "phone": f"8909{n:07d}",
+        "additional_info": "я люблю собак",
+        "birthday": "2004-10-08",
+        "sex": "женщина",
+    } | overrides
+
+
+def register(server: LocalServer, **overrides: Any) -> str:
+    reply = server.call("POST", CLIENTS, body=registration(**overrides))
+    assert reply.status == 201, reply.body
+    return reply.json()["client_id"]
+
+
+def assert_correlated(reply: Reply) -> None:
+    assert uuid.UUID(reply.headers["x-correlation-id"])
+
+
+def test_register_answers_201_with_the_new_clients_location(server: LocalServer) -> None:
+    reply = server.call("POST", CLIENTS, body=registration())
+
+    assert reply.status == 201
+    client_id = reply.json()["client_id"]
+    assert uuid.UUID(client_id).version == 4
+    assert reply.headers["location"] == f"{CLIENTS}/{client_id}"
+    assert reply.headers["content-type"].startswith("application/json")
+    assert_correlated(reply)
+
+
+def test_profile_is_served_by_path_by_query_and_by_body(server: LocalServer) -> None:
+    client_id = register(server, email="Profile@Example.com", phone="+7 (909) 247-99-91")
+
+    by_path = server.call("GET", f"{CLIENTS}/{client_id}")
+    by_query = server.call("GET", CLIENTS, query={"client_id": client_id})
+    by_body = server.call("GET", CLIENTS, body={"client_id": client_id})
+
+    assert by_path.status == by_query.status == by_body.status == 200
+    assert by_path.json() == by_query.json() == by_body.json()
+    profile = by_path.json()
+    assert profile["client_id"] == client_id
+    assert profile["email"] == "profile@example.com"
+    assert profile["phone"] == "+79092479991"
+    assert profile["first_name"] == "Мария"
+    assert "Мария" in by_path.body  # real UTF-8, no \u escapes
+    assert "password" not in profile
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", profile["registration_date"])
+    assert_correlated(by_body)
+
+
+def test_general_update_changes_the_given_fields_only(server: LocalServer) -> None:
+    client_id = register(server)
+
+    reply = server.call("PATCH", f"{CLIENTS}/{client_id}", body={"first_name": "Олег", "additional_info": None})
+
+    assert reply.status == 200
+    assert reply.json() == {"client_id": client_id}
+    profile = server.call("GET", f"{CLIENTS}/{client_id}").json()
+    assert profile["first_name"] == "Олег"
+    assert profile["additional_info"] == "я люблю собак"
+
+
+def test_full_name_update(server: LocalServer) -> None:
+    client_id = register(server)
+
+    reply = server.call(
+        "PATCH", f"{CLIENTS}/{client_id}/full_name", body={"first_name": "null", "last_name": "Петрова"}
+    )
+
+    assert reply.status == 200
+    profile = server.call("GET", f"{CLIENTS}/{client_id}").json()
+    assert (profile["first_name"], profile["last_name"]) == ("Мария", "Петрова")
+
+
+def test_password_change_then_verification(server: LocalServer) -> None:
+    client_id = register(server)
+    new_password = "новый-пароль-2025"
+
+    changed = server.call(
+        "PATCH", f"{CLIENTS}/{client_id}/password", body={"password": new_password, "current_password": PASSWORD}
+    )
+    old = server.call("POST", f"{CLIENTS}/{client_id}/password/verify", body={"password": PASSWORD})
+    new = server.call("POST", f"{CLIENTS}/{client_id}/password/verify", body={"password": new_password})
+
+    assert changed.status == 200
+    assert (old.status, old.json()) == (200, {"match": False})
+    assert (new.status, new.json()) == (200, {"match": True})
+
+
+def test_phone_number_update_normalises_the_number(server: LocalServer) -> None:
+    client_id = register(server)
+
+    reply = server.call("PATCH", f"{CLIENTS}/{client_id}/phone_number", body={"phone_number": "8 (909) 111-22-33"})
+
+    assert reply.status == 200
+    assert server.call("GET", f"{CLIENTS}/{client_id}").json()["phone"] == "+79091112233"
+
+
+def test_additional_info_update_and_clear(server: LocalServer) -> None:
+    client_id = register(server)
+    path = f"{CLIENTS}/{client_id}/additional_info"
+
+    assert server.call("PATCH", path, body={"additional_info": "и кошек"}).status == 200
+    assert server.call("GET", f"{CLIENTS}/{client_id}").json()["additional_info"] == "и кошек"
+    assert server.call("PATCH", path, body={"additional_info": ""}).status == 200
+    assert server.call("GET", f"{CLIENTS}/{client_id}").json()["additional_info"] == ""
+
+
+def test_a_new_client_has_no_sessions(server: LocalServer) -> None:
+    client_id = register(server)
+
+    reply = server.call("GET", f"{CLIENTS}/{client_id}/sessions")
+
+    assert (reply.status, reply.json()) == (200, [])
+    assert "x-next-cursor" not in reply.headers
+
+
+def test_demo_data_fills_the_sessions_list_in_every_status(server: LocalServer) -> None:
+    server.run_tool("demo")
+    output = server.run_tool("demo")  # loading twice is harmless
+    client_id = re.search(r"demo client ([0-9a-f-]{36})", output).group(1)  # type: ignore[union-attr]
+    sessions = f"{CLIENTS}/{client_id}/sessions"
+
+    everything = server.call("GET", sessions).json()
+    held = server.call("GET", sessions, query={"status": "проведена"}).json()
+
+    assert len(everything) == 6
+    assert {s["status"] for s in everything} == {"на согласовании", "подтверждена", "проведена", "отменена"}
+    starts = [s["starts_at"] for s in everything]
+    assert starts == sorted(starts, reverse=True)
+    assert {s["status"] for s in held} == {"проведена"}
+    assert server.call("GET", f"{CLIENTS}/{client_id}").json()["email"] == "demo@example.com"
+
+
+def test_sessions_are_paged_with_the_next_cursor_header(server: LocalServer) -> None:
+    output = server.run_tool("demo")
+    client_id = re.search(r"demo client ([0-9a-f-]{36})", output).group(1)  # type: ignore[union-attr]
+    seen: list[str] = []
+    query = {"limit": "4"}
+    for _ in range(5):
+        page = server.call("GET", f"{CLIENTS}/{client_id}/sessions", query=query)
+        assert page.status == 200
+        seen += [s["session_id"] for s in page.json()]
+        if "x-next-cursor" not in page.headers:
+            break
+        query = {"limit": "4", "cursor": page.headers["x-next-cursor"]}
+
+    assert len(seen) == len(set(seen)) == 6
+
+
+def test_unknown_client_is_a_404_problem(server: LocalServer) -> None:
+    reply = server.call("GET", f"{CLIENTS}/{uuid.uuid4()}")
+
+    assert reply.status == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.json()["code"] == "client_not_found"
+    assert_correlated(reply)
+
+
+def test_taken_email_is_a_409_problem(server: LocalServer) -> None:
+    body = registration()
+    register(server, **body)
+
+    reply = server.call("POST", CLIENTS, body=body | {"phone": "89095550000"})
+
+    assert reply.status == 409
+    assert reply.json()["code"] == "email_taken"
+
+
+def test_every_request_has_its_own_correlation_id(server: LocalServer) -> None:
+    ids = {server.call("GET", f"{CLIENTS}/{uuid.uuid4()}").headers["x-correlation-id"] for _ in range(3)}
+
+    assert len(ids) == 3
+
+
+def test_openapi_document_and_docs_page_are_served(server: LocalServer) -> None:
+    document = server.call("GET", "/openapi.json")
+    docs = server.call("GET", "/docs")
+
+    assert document.status == 200
+    assert document.json() == json.loads((ROOT / "openapi.json").read_text())
+    assert docs.status == 200
+    assert docs.headers["content-type"].startswith("text/html")
+    assert "/openapi.json" in docs.body
+
+
+def test_each_request_is_logged_once_with_its_function(server: LocalServer) -> None:
+    client_id = register(server)
+    server.call("GET", f"{CLIENTS}/{client_id}")
+
+    lines = re.findall(rf"^\S+ GET {CLIENTS}/{client_id} (\d+) (\d+) ms (\S+)$", server.output(), re.MULTILINE)
+
+    assert lines == [("200", lines[0][1], "GetClientFunction")]

@@ -1,0 +1,140 @@
+"""The aws-sam-cli internals `make run` builds on, checked on the pinned version.
+
+`LocalApigwService`, `LocalLambdaRunner` and the providers are not public APIs: an upgrade that
+changes what we rely on must fail here, loudly, rather than as a broken `make run`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import samcli
+from flask.testing import FlaskClient
+
+from tests.support.template import routes as routes_read_from_yaml
+from tools.local_api.gateway import LocalApiGateway
+from tools.local_api.runtime import ProcessRuntime
+from tools.local_api.server import OPENAPI, local_runner
+from tools.local_api.template import ROOT, Template
+
+# sam-cli's template translation warns about its own dependencies' deprecations.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+SAM = f"aws-sam-cli {samcli.__version__}"
+ENDPOINT = "http://127.0.0.1:9"
+PROXY_RESULT = {"statusCode": 201, "multiValueHeaders": {"X-Answer": ["a", "b"]}, "body": '{"ok": true}'}
+
+
+class RecordingRuntime:
+    """Stands where ProcessRuntime stands: records what sam-cli's runner hands over, answers
+    with a canned result."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.result = result
+        self.calls: list[inspect.BoundArguments] = []
+
+    def invoke(self, *args: Any, **kwargs: Any) -> None:
+        call = inspect.signature(ProcessRuntime.invoke).bind(None, *args, **kwargs)  # fails if ours cannot take it
+        self.calls.append(call)
+        call.arguments["stdout"].write_str(json.dumps(self.result))
+
+    @property
+    def last_event(self) -> dict[str, Any]:
+        return json.loads(self.calls[-1].arguments["event"])
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return Template.load()
+
+
+def client(template: Template, runtime: RecordingRuntime) -> FlaskClient:
+    gateway = LocalApiGateway(
+        template.api(),
+        local_runner(template, runtime, ENDPOINT),  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=3000,
+        openapi=OPENAPI,
+    )
+    gateway.create()
+    return gateway.app.test_client()
+
+
+def test_sam_cli_finds_every_route_of_the_template(template: Template) -> None:
+    # sam adds OPTIONS to every route of an API with CORS: preflights it answers itself.
+    from_sam = {
+        (method, route.path, route.function_name)
+        for route in template.api().routes
+        for method in route.methods
+        if method != "OPTIONS"
+    }
+    from_yaml = {(route.method, route.resource, route.function) for route in routes_read_from_yaml()}
+
+    assert from_sam == from_yaml, SAM
+    assert {(e.method, e.path, e.function) for e in template.api_events()} == from_yaml, SAM
+
+
+def test_a_request_becomes_the_rest_proxy_event_of_its_function(
+    template: Template, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLIENTS_TABLE", raising=False)
+    monkeypatch.setenv("SESSIONS_TABLE", "set-in-the-shell")  # a declared variable: the shell wins, as in sam
+    runtime = RecordingRuntime(PROXY_RESULT)
+    client_id = str(uuid.uuid4())
+
+    reply = client(template, runtime).get(
+        f"/api/v1/clients/{client_id}/sessions?limit=2&limit=3", headers={"X-Custom": "yes"}
+    )
+
+    config = runtime.calls[0].arguments["function_config"]
+    assert config.name == "ListSessionsFunction", SAM
+    assert Path(config.code_abs_path) == ROOT / "functions" / "list_sessions", SAM
+    assert [ROOT / layer.codeuri for layer in config.layers] == [ROOT / "layers" / "common"], SAM
+    env = config.env_vars.resolve()
+    assert env["CLIENTS_TABLE"] == "ClientsTable", SAM  # !Ref of a table: its logical id
+    assert env["SESSIONS_TABLE"] == "set-in-the-shell", SAM
+    assert env["AWS_ENDPOINT_URL_DYNAMODB"] == ENDPOINT, SAM
+    event = runtime.last_event
+    assert event["httpMethod"] == "GET", SAM
+    assert event["resource"] == "/api/v1/clients/{client_id}/sessions", SAM
+    assert event["path"] == f"/api/v1/clients/{client_id}/sessions", SAM
+    assert event["pathParameters"] == {"client_id": client_id}, SAM
+    assert event["multiValueQueryStringParameters"] == {"limit": ["2", "3"]}, SAM
+    assert event["headers"]["X-Custom"] == "yes", SAM
+    assert event["requestContext"]["stage"] == "dev", SAM
+    assert (reply.status_code, reply.json) == (201, {"ok": True}), SAM
+    assert reply.headers.getlist("X-Answer") == ["a", "b"], SAM
+
+
+def test_each_request_has_its_own_request_id(template: Template) -> None:
+    runtime = RecordingRuntime(PROXY_RESULT)
+    api = client(template, runtime)
+
+    ids = set()
+    for _ in range(2):
+        api.get(f"/api/v1/clients/{uuid.uuid4()}")
+        ids.add(runtime.last_event["requestContext"]["requestId"])
+
+    assert len(ids) == 2, SAM
+
+
+def test_a_function_error_is_a_500_as_under_sam_local(template: Template) -> None:
+    runtime = RecordingRuntime({"errorMessage": "boom", "errorType": "ValueError", "stackTrace": []})
+
+    reply = client(template, runtime).post("/api/v1/clients", json={})
+
+    assert reply.status_code == 500, SAM  # API Gateway itself answers 502
+
+
+def test_unknown_routes_are_answered_by_the_gateway(template: Template) -> None:
+    runtime = RecordingRuntime(PROXY_RESULT)
+
+    reply = client(template, runtime).delete("/api/v1/clients")
+
+    assert reply.status_code == 403, SAM  # sam's "Missing Authentication Token", as API Gateway's
+    assert runtime.calls == []

@@ -1,0 +1,93 @@
+"""`python -m tools.local_api [serve|demo|openapi|tables]`: the local API and its helpers."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from tools.local_api.template import ROOT
+
+DATA_DIR = ROOT / ".local"
+LAYER = ROOT / "layers" / "common"
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0].startswith("-"):
+        argv = ["serve", *argv]  # serving is what a bare `python -m tools.local_api` means
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("werkzeug", "samcli", "botocore"):  # their chatter would drown our line per request
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return args.run(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from tools.local_api.server import ServeOptions, serve
+
+    serve(ServeOptions(host=args.host, port=args.port, data_dir=args.data_dir, fresh=args.fresh))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from tools.local_api.demo import load_demo
+    from tools.local_api.run_info import RunInfo
+
+    load_demo(RunInfo.read(args.data_dir))
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(LAYER))  # the models the document is generated from
+    from tools.local_api.openapi import render
+
+    document = render()
+    if args.check:
+        if args.output.read_text() != document:
+            print(f"{args.output} is out of date: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    args.output.write_text(document)
+    return 0
+
+
+def _tables(args: argparse.Namespace) -> int:
+    from tools.local_api.server import ENDPOINT_VARIABLE, create_tables
+
+    endpoint = os.environ.get(ENDPOINT_VARIABLE)
+    if not endpoint:
+        print(f"set {ENDPOINT_VARIABLE} to the DynamoDB to create the tables in", file=sys.stderr)
+        return 2
+    create_tables(endpoint)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tools.local_api", description=__doc__)
+    commands = parser.add_subparsers(required=True)
+
+    serve = commands.add_parser("serve", help="serve the whole API from template.yaml (the default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the embedded DynamoDB keeps its data")
+    serve.add_argument("--fresh", action="store_true", help="start with an empty embedded DynamoDB")
+    serve.set_defaults(run=_serve)
+
+    demo = commands.add_parser("demo", help="load a demo client with sessions into the running server")
+    demo.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    demo.set_defaults(run=_demo)
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", type=Path, default=ROOT / "openapi.json")
+    openapi.add_argument("--check", action="store_true", help="fail if the file differs from the code")
+    openapi.set_defaults(run=_openapi)
+
+    tables = commands.add_parser("tables", help="create the template's tables at $AWS_ENDPOINT_URL_DYNAMODB")
+    tables.set_defaults(run=_tables)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

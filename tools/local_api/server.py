@@ -1,0 +1,163 @@
+"""`make run`: the store, the tables and the gateway, wired together and served until Ctrl+C.
+
+The functions are pointed at the store the way a `sam local start-api --env-vars` file would:
+`AWS_ENDPOINT_URL_DYNAMODB`, declared in the template, is overridden for every function.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
+from samcli.local.docker.exceptions import ProcessSigTermException
+
+from tools.local_api.gateway import LocalApiGateway
+from tools.local_api.run_info import RunInfo
+from tools.local_api.runtime import ProcessRuntime
+from tools.local_api.store import EmbeddedDynamoDB
+from tools.local_api.template import ROOT, Template, create_table_kwargs
+
+LOG = logging.getLogger("clients_api.local")
+# Set (non-empty) in the shell, it replaces the embedded store everywhere: DynamoDB Local, AWS.
+ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"
+OPENAPI = ROOT / "openapi.json"
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+class TablesMissing(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    data_dir: Path
+    fresh: bool
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The tables as the functions see them: one region, one local name per template table."""
+
+    region: str
+    names: dict[str, str]  # logical id -> table name
+    credentials: dict[str, str]
+
+
+def serve(options: ServeOptions) -> None:
+    template = Template.load()
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    external = os.environ.get(ENDPOINT_VARIABLE)  # empty means unset, as for botocore
+    if external:
+        store, endpoint = None, external
+        if options.fresh:
+            LOG.warning("FRESH empties the embedded store only; %s is left as it is", external)
+    else:
+        store = EmbeddedDynamoDB(options.data_dir, fresh=options.fresh)
+        endpoint = store.endpoint
+    runtime = ProcessRuntime(template.root)
+    runner = local_runner(template, runtime, endpoint)
+    try:
+        tables = prepare_tables(template, runner, endpoint)
+        gateway = LocalApiGateway(template.api(), runner, host=options.host, port=options.port, openapi=OPENAPI)
+        gateway.create()
+        api_url = f"http://{options.host}:{options.port}"
+        RunInfo(api_url, endpoint, store is not None, tables.region, tables.names).write(options.data_dir)
+        _announce(gateway, api_url, endpoint, store is not None, options)
+        gateway.run()
+    except (KeyboardInterrupt, ProcessSigTermException):
+        LOG.info("stopping")
+    finally:
+        RunInfo.remove(options.data_dir)
+        runtime.stop()
+        if store is not None:
+            store.stop()
+
+
+def create_tables(endpoint: str) -> Tables:
+    """The template's tables at `endpoint`, for `sam local start-api` users (see README)."""
+    template = Template.load()
+    return prepare_tables(template, local_runner(template, ProcessRuntime(template.root), endpoint), endpoint)
+
+
+def local_runner(template: Template, runtime: ProcessRuntime, endpoint: str) -> LocalLambdaRunner:
+    """sam-cli's own runner: it finds functions and resolves their environment as `sam local`
+    does (template values, then declared variables set in the shell, then these overrides)."""
+    root = str(template.root)
+    return LocalLambdaRunner(
+        local_runtime=runtime,
+        function_provider=template.functions(),
+        cwd=root,
+        real_path=root,
+        env_vars_values={"Parameters": {ENDPOINT_VARIABLE: endpoint}},
+    )
+
+
+def prepare_tables(template: Template, runner: LocalLambdaRunner, endpoint: str) -> Tables:
+    """Create the template's tables under the names the functions will use, in their region.
+    On AWS itself tables come from a deployed stack: they are only checked there."""
+    tables = _tables_seen_by_functions(template, runner)
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=tables.region,
+        aws_access_key_id=tables.credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=tables.credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=tables.credentials.get("AWS_SESSION_TOKEN"),
+    )
+    on_aws = (urlsplit(endpoint).hostname or "").endswith(".amazonaws.com")
+    existing = set(_table_names(client))
+    missing = {logical_id: name for logical_id, name in tables.names.items() if name not in existing}
+    if missing and on_aws:
+        raise TablesMissing(
+            f"{', '.join(missing.values())} not found at {endpoint}: set {', '.join(_variables(template, missing))}"
+            " to your stack's table names"
+        )
+    definitions = template.tables()
+    for logical_id, name in missing.items():
+        client.create_table(**create_table_kwargs(definitions[logical_id], name))
+        LOG.info("created table %s (%s) at %s", name, logical_id, endpoint)
+    return tables
+
+
+def _tables_seen_by_functions(template: Template, runner: LocalLambdaRunner) -> Tables:
+    variables = template.table_variables()
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    env: dict[str, str] = {}
+    for function in template.functions().get_all():
+        env = runner.get_invoke_config(function).env_vars.resolve()
+        names = tuple(sorted((variables[name], env[name]) for name in variables if name in env))
+        seen.add((env["AWS_REGION"], names))
+    if len(seen) != 1:
+        raise ValueError(f"functions disagree on region or table names, which local runs cannot serve: {seen}")
+    region, names = seen.pop()
+    credentials = {k: v for k, v in env.items() if k in _CREDENTIALS}
+    return Tables(region, dict(names), credentials)
+
+
+def _table_names(client: Any) -> list[str]:
+    return [name for page in client.get_paginator("list_tables").paginate() for name in page["TableNames"]]
+
+
+def _variables(template: Template, tables: dict[str, str]) -> list[str]:
+    return sorted(name for name, logical_id in template.table_variables().items() if logical_id in tables)
+
+
+def _announce(gateway: LocalApiGateway, api_url: str, endpoint: str, embedded: bool, options: ServeOptions) -> None:
+    for route in sorted(gateway.api.routes, key=lambda r: (r.path, r.methods)):
+        methods = ",".join(m for m in route.methods if m != "OPTIONS")  # CORS preflights: the gateway's
+        LOG.info("%-7s %s%s -> %s", methods, api_url, route.path, route.function_name)
+    if embedded:
+        LOG.info(
+            "DynamoDB: embedded at %s, data kept in %s/ (start empty: make run FRESH=1)", endpoint, options.data_dir
+        )
+    else:
+        LOG.info("DynamoDB: %s (from %s)", endpoint, ENDPOINT_VARIABLE)
+    LOG.info("API on %s, docs at %s/docs; demo data: make demo; Ctrl+C stops", api_url, api_url)
