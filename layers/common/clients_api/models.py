@@ -139,6 +139,8 @@ class SessionsQuery(RequestModel):
     model_config = ConfigDict(strict=False)
 
     status: SessionStatus | None = None
+    # The contract's page sizes: 50 by default, at most 100 (one Query of 100 items of ~200 B
+    # stays far under DynamoDB's 1 MB page).
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
 

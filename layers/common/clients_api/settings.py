@@ -20,9 +20,6 @@ class Settings:
     max_body_bytes: int = 16 * 1024
     # Sent as Retry-After when DynamoDB throttles or cannot be reached.
     unavailable_retry_after_seconds: int = 1
-    # Sessions list page sizes.
-    sessions_default_limit: int = 50
-    sessions_max_limit: int = 100
 
 
 @cache
