@@ -51,7 +51,8 @@ def free_port() -> int:
 
 
 class LocalServer:
-    """`python -m tools.local_api serve` on a free port, its output in `log`."""
+    """`python -m tools.local_api serve` on a free port, its output in `log`; stopped when its
+    `with` block ends, however the test ended."""
 
     def __init__(self, data_dir: Path, *, fresh: bool = False) -> None:
         self.data_dir = data_dir
@@ -86,6 +87,12 @@ class LocalServer:
         finally:
             connection.close()
 
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def run_tool(self, *args: str) -> str:
         """Another `python -m tools.local_api` command, against this server's data dir."""
         done = subprocess.run(  # noqa: S603 (our own command)
@@ -109,6 +116,8 @@ class LocalServer:
         self.process.wait()
 
     def stop(self) -> None:
+        """SIGTERM, as `kill` sends it: the server stops its workers and its store. A server that
+        already exited is left as it is."""
         self.process.terminate()
         self.process.wait(timeout=30)
 

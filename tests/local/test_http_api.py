@@ -22,9 +22,8 @@ _numbers = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    running = LocalServer(tmp_path_factory.mktemp("local") / "data")
-    yield running
-    running.stop()
+    with LocalServer(tmp_path_factory.mktemp("local") / "data") as running:
+        yield running
 
 
 def registration(**overrides: Any) -> dict[str, Any]:

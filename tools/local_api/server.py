@@ -73,12 +73,13 @@ def serve(options: ServeOptions) -> None:
         _announce(gateway, api_url, endpoint, store is not None, options)
         gateway.run()
     except (KeyboardInterrupt, ProcessSigTermException):
-        LOG.info("stopping")
+        pass  # Ctrl+C or SIGTERM: a normal stop
     finally:
         RunInfo.remove(options.data_dir)
         runtime.stop()
         if store is not None:
             store.stop()
+        LOG.info("stopped")
 
 
 def create_tables(endpoint: str) -> Tables:
