@@ -14,6 +14,7 @@ os.environ.update(
     CLIENTS_TABLE="clients-test",
     SESSIONS_TABLE="sessions-test",
     POWERTOOLS_SERVICE_NAME="clients-api",
+    POWERTOOLS_METRICS_NAMESPACE="ClientsApi",
     POWERTOOLS_TRACE_DISABLED="true",
     POWERTOOLS_LOG_LEVEL="INFO",
     VERIFY_MAX_FAILURES="5",

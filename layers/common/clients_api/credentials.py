@@ -7,6 +7,7 @@ import time
 from clients_api import passwords
 from clients_api.errors import ClientNotFound, WeakPassword, WrongPassword
 from clients_api.models import PasswordChange, StoredClient
+from clients_api.observability import Metric, count
 from clients_api.repository import ClientRepository
 from clients_api.settings import get_settings
 
@@ -33,6 +34,7 @@ def change_password(client_id: str, change: PasswordChange, repo: ClientReposito
     if reason is not None:
         raise WeakPassword(reason)
     repo.set_password(client_id, passwords.hash_password(change.password))
+    count(Metric.PASSWORD_CHANGES)
 
 
 def _checked_attempt(client_id: str, password: str, repo: ClientRepository) -> tuple[StoredClient, bool]:
@@ -44,8 +46,14 @@ def _checked_attempt(client_id: str, password: str, repo: ClientRepository) -> t
     if passwords.matches(client.password_hash, password):
         upgraded = passwords.hash_password(password) if passwords.needs_rehash(client.password_hash) else None
         repo.record_verification_match(client, upgraded)
+        count(Metric.VERIFICATION_MATCHES)
         return client, True
     repo.record_verification_failure(
         client_id, locked_until=now + settings.verify_lock_seconds, max_failures=settings.verify_max_failures
     )
+    count(Metric.VERIFICATION_MISMATCHES)
+    # The counter was taken before the check, one slot per attempt: exactly one attempt holds the
+    # last slot, and its mismatch is the one that starts the lock.
+    if client.verify_failures >= settings.verify_max_failures:
+        count(Metric.LOCKOUTS)
     return client, False

@@ -32,7 +32,7 @@ from clients_api.errors import (
     WrongPassword,
 )
 from clients_api.fields import parse_client_id
-from clients_api.observability import logger
+from clients_api.observability import Metric, count, logger, metrics, tracer
 from clients_api.settings import get_settings
 
 JSON = "application/json"
@@ -92,6 +92,14 @@ _DOMAIN_PROBLEMS: dict[type[DomainError], Problem] = {
     # Contention that outlived our bounded retries is, for the caller, the same as throttling.
     ConcurrentUpdate: TEMPORARILY_UNAVAILABLE,
     DatabaseUnavailable: TEMPORARILY_UNAVAILABLE,
+}
+
+# Refusals an operator watches (see README "Operations"), counted where every error is mapped.
+_DOMAIN_METRICS: dict[type[DomainError], Metric] = {
+    EmailTaken: Metric.EMAIL_CONFLICTS,
+    PhoneTaken: Metric.PHONE_CONFLICTS,
+    VerificationLocked: Metric.LOCKED_OUT_ATTEMPTS,
+    DatabaseUnavailable: Metric.DATABASE_UNAVAILABLE,
 }
 
 
@@ -242,6 +250,9 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:
         problem = _DOMAIN_PROBLEMS[type(exc)]
+        metric = _DOMAIN_METRICS.get(type(exc))
+        if metric is not None:
+            count(metric)
         headers = {}
         if isinstance(exc, VerificationLocked):
             headers["Retry-After"] = str(exc.retry_after_seconds)
@@ -262,6 +273,7 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error")
+        count(Metric.INTERNAL_ERRORS)
         correlation_id = app.current_event.request_context.request_id
         return problem_response(INTERNAL_ERROR, extra={"correlation_id": correlation_id})
 
@@ -269,10 +281,15 @@ def create_app() -> APIGatewayRestResolver:
 
 
 def lambda_handler_for(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda entry point: correlation id in every log line and every response."""
+    """The Lambda entry point: correlation id in every log line and every response, the request's
+    metrics published (and the cold start counted), the invocation traced."""
 
     # clear_state: keys appended during one request (the client id) never leak into the next.
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    # The trace gets no response body (personal data) and no exception as metadata; and since
+    # the resolver answers every exception itself, none reaches X-Ray's own error recording.
+    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         response = app.resolve(event, context)
         headers = response.setdefault("multiValueHeaders", {})

@@ -6,6 +6,7 @@ from typing import Any
 
 from clients_api.errors import ClientNotFound, ConcurrentUpdate
 from clients_api.models import ClientProfile, StoredClient
+from clients_api.observability import Metric, count
 from clients_api.repository import ClientRepository
 
 # A profile changed by someone else between our read and our conditional write is re-read and
@@ -27,6 +28,7 @@ def update_profile(client_id: str, changes: dict[str, Any], repo: ClientReposito
             return
         try:
             repo.update(client, effective)
+            count(Metric.PROFILE_UPDATES)
             return
         except ConcurrentUpdate:
             continue

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from clients_api import passwords
 from clients_api.errors import WeakPassword
 from clients_api.models import RegisterClient, StoredClient
-from clients_api.observability import logger
+from clients_api.observability import Metric, count, logger
 from clients_api.repository import ClientRepository
 
 
@@ -30,5 +30,6 @@ def register(request: RegisterClient, repo: ClientRepository) -> str:
         password_hash=passwords.hash_password(request.password),
     )
     repo.create(client)
+    count(Metric.REGISTRATIONS)
     logger.info("client registered", extra={"client_id": client.client_id})
     return client.client_id
