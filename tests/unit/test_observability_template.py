@@ -1,0 +1,228 @@
+"""template.yaml, read as data: logs, traces, alarms and the dashboard an operator relies on."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from clients_api.observability import Metric
+from tests.support.template import ROOT, resources, template
+
+FUNCTIONS = resources("AWS::Serverless::Function")
+ALARMS = resources("AWS::CloudWatch::Alarm")
+PARAMETERS = template()["Parameters"]
+FUNCTION_GLOBALS = template()["Globals"]["Function"]
+ENVIRONMENT = FUNCTION_GLOBALS["Environment"]["Variables"]
+[API] = resources("AWS::Serverless::Api").values()
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"Ref": name}
+
+
+def alarm_metrics(alarm: dict) -> list[dict]:
+    """The metrics an alarm reads, whether it watches one metric or a metric-math expression."""
+    props = alarm["Properties"]
+    if "Metrics" in props:
+        return [query["MetricStat"]["Metric"] for query in props["Metrics"] if "MetricStat" in query]
+    return [{key: props[key] for key in ("Namespace", "MetricName", "Dimensions")}]
+
+
+def dimension(metric: dict, name: str) -> object:
+    return next(d["Value"] for d in metric["Dimensions"] if d["Name"] == name)
+
+
+def alarms_on(namespace: str, metric_name: str) -> list[dict]:
+    return [
+        metric
+        for alarm in ALARMS.values()
+        for metric in alarm_metrics(alarm)
+        if metric["Namespace"] == namespace and metric["MetricName"] == metric_name
+    ]
+
+
+# ---------------------------------------------------------------- logs
+
+
+def test_every_function_logs_json_to_its_own_group_with_the_retention_parameter():
+    assert FUNCTION_GLOBALS["LoggingConfig"]["LogFormat"] == "JSON"
+    groups = set()
+    for name, function in FUNCTIONS.items():
+        config = function["Properties"]["LoggingConfig"]
+        assert "LogFormat" not in config, name  # the global JSON holds for all
+        group = config["LogGroup"]["Ref"]
+        assert template()["Resources"][group]["Type"] == "AWS::Logs::LogGroup", name
+        assert template()["Resources"][group]["Properties"]["RetentionInDays"] == ref("LogRetentionDays"), name
+        groups.add(group)
+    assert len(groups) == len(FUNCTIONS)
+    assert PARAMETERS["LogRetentionDays"]["Default"] == 30
+
+
+def test_every_log_group_expires():
+    for name, group in resources("AWS::Logs::LogGroup").items():
+        assert group["Properties"]["RetentionInDays"] == ref("LogRetentionDays"), name
+
+
+def test_api_access_logs_are_json_lines_with_the_request_outline_and_nothing_personal():
+    setting = API["Properties"]["AccessLogSetting"]
+    group = template()["Resources"][setting["DestinationArn"]["Fn::GetAtt"][0]]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+
+    fields = json.loads(setting["Format"])
+
+    assert {"requestId", "httpMethod", "resourcePath", "status", "responseLatency", "sourceIp"} <= set(fields)
+    variables = {re.fullmatch(r"\$context\.([\w.]+)", value).group(1) for value in fields.values()}
+    # The route template, never the path (it holds client ids); no body, header or query string.
+    assert "path" not in variables
+    assert "resourcePath" in variables
+    assert not {v for v in variables if v.startswith(("requestOverride", "responseOverride", "authorizer"))}
+    assert "$input" not in setting["Format"]
+
+
+def test_api_gateway_gets_its_logging_role_before_the_stage_is_deployed():
+    assert API["DependsOn"] == "ApiGatewayAccount"
+    account = template()["Resources"]["ApiGatewayAccount"]
+    role = template()["Resources"][account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]]
+    assert role["Properties"]["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+    ]
+    # One setting per account and region: another stack's API may use it after this one goes.
+    assert account["DeletionPolicy"] == role["DeletionPolicy"] == "Retain"
+
+
+# ---------------------------------------------------------------- traces and metrics
+
+
+def test_every_function_and_the_api_stage_are_traced():
+    assert FUNCTION_GLOBALS["Tracing"] == "Active"
+    for name, function in FUNCTIONS.items():
+        assert function["Properties"].get("Tracing", "Active") == "Active", name
+    assert API["Properties"]["TracingEnabled"] is True
+
+
+def test_functions_publish_metrics_to_one_namespace_under_the_service_name():
+    assert ENVIRONMENT["POWERTOOLS_METRICS_NAMESPACE"] == "ClientsApi"
+    assert ENVIRONMENT["POWERTOOLS_SERVICE_NAME"] == "clients-api"
+
+
+# ---------------------------------------------------------------- alarms
+
+
+def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_recovers():
+    assert len(ALARMS) >= 2 + 2 * len(FUNCTIONS) + 4 + 1
+    for name, alarm in ALARMS.items():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [ref("AlarmTopic")], name
+        assert props["OKActions"] == [ref("AlarmTopic")], name
+        assert props["TreatMissingData"] == "notBreaching", name  # no traffic is not an incident
+        assert props["AlarmDescription"], name
+
+
+def test_every_alarm_threshold_is_a_parameter_with_a_default():
+    for name, alarm in ALARMS.items():
+        parameter = alarm["Properties"]["Threshold"]["Ref"]
+        assert "Default" in PARAMETERS[parameter], name
+
+
+def test_the_alarm_email_is_optional():
+    assert PARAMETERS["AlarmEmail"]["Default"] == ""
+    [subscription] = resources("AWS::SNS::Subscription").values()
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert template()["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]}
+    assert subscription["Properties"]["Endpoint"] == ref("AlarmEmail")
+    assert subscription["Properties"]["TopicArn"] == ref("AlarmTopic")
+
+
+@pytest.mark.parametrize("metric_name", ["Errors", "Throttles"])
+def test_every_function_has_an_errors_and_a_throttles_alarm(metric_name):
+    watched = [dimension(metric, "FunctionName") for metric in alarms_on("AWS/Lambda", metric_name)]
+    assert sorted(w["Ref"] for w in watched) == sorted(FUNCTIONS)
+
+
+@pytest.mark.parametrize("metric_name", ["5XXError", "Latency"])
+def test_the_api_has_a_5xx_rate_and_a_p99_latency_alarm(metric_name):
+    [metric] = alarms_on("AWS/ApiGateway", metric_name)
+    assert dimension(metric, "ApiName") == API["Properties"]["Name"]
+    assert dimension(metric, "Stage") == API["Properties"]["StageName"]
+    latency = template()["Resources"]["ApiLatencyAlarm"]["Properties"]
+    assert latency["ExtendedStatistic"] == "p99"
+
+
+@pytest.mark.parametrize("metric_name", ["ThrottledRequests", "SystemErrors"])
+@pytest.mark.parametrize("table", ["ClientsTable", "SessionsTable"])
+def test_both_tables_have_throttle_and_system_error_alarms(table, metric_name):
+    watched = [m for m in alarms_on("AWS/DynamoDB", metric_name) if dimension(m, "TableName") == ref(table)]
+    assert watched
+    operations = {dimension(m, "Operation") for m in watched}
+    expected = {"ClientsTable": {"GetItem", "UpdateItem", "TransactWriteItems"}, "SessionsTable": {"Query"}}
+    assert operations == expected[table]
+
+
+def test_a_lockout_spike_alarms_on_the_metric_the_code_emits():
+    [metric] = alarms_on(ENVIRONMENT["POWERTOOLS_METRICS_NAMESPACE"], Metric.LOCKOUTS)
+    assert dimension(metric, "service") == ENVIRONMENT["POWERTOOLS_SERVICE_NAME"]
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def dashboard() -> dict:
+    [board] = resources("AWS::CloudWatch::Dashboard").values()
+    body = board["Properties"]["DashboardBody"]["Fn::Sub"]
+    # ${Logical} and ${AWS::Region} become what CloudFormation would put there: plain strings.
+    return json.loads(re.sub(r"\$\{([\w:]+)\}", r"<\1>", body))
+
+
+def widget(title: str) -> dict:
+    [found] = [w for w in dashboard()["widgets"] if w["properties"]["title"].startswith(title)]
+    return found["properties"]
+
+
+def test_the_dashboard_body_is_json_whose_references_all_exist():
+    [board] = resources("AWS::CloudWatch::Dashboard").values()
+    body = board["Properties"]["DashboardBody"]["Fn::Sub"]
+    for name in re.findall(r"\$\{([\w:]+)\}", body):
+        assert name in template()["Resources"] or name in PARAMETERS or name.startswith("AWS::"), name
+    assert dashboard()["widgets"]
+
+
+@pytest.mark.parametrize(
+    "title", ["Requests per endpoint", "Errors per endpoint", "Latency per endpoint", "Cold starts per endpoint"]
+)
+def test_the_dashboard_shows_every_endpoint(title):
+    shown = {value for metric in widget(title)["metrics"] for value in metric if isinstance(value, str)}
+    assert {f"<{name}>" for name in FUNCTIONS} <= shown
+
+
+def test_the_dashboard_shows_every_metric_the_code_emits_and_the_databases():
+    text = json.dumps(dashboard())
+    for metric in [*Metric, "ColdStart"]:
+        assert f'"{metric}"' in text, metric
+    for needed in ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "ThrottledRequests", "Latency"):
+        assert f'"{needed}"' in text, needed
+    assert "<ClientsTable>" in text
+    assert "<SessionsTable>" in text
+
+
+# ---------------------------------------------------------------- the whole template
+
+
+@pytest.mark.slow
+def test_sam_validate_lint_passes():
+    sam = shutil.which("sam", path=str(ROOT / ".venv" / "bin")) or shutil.which("sam")
+    if sam is None:
+        pytest.skip("aws-sam-cli is not installed")
+    result = subprocess.run(  # noqa: S603 (our own tool, fixed arguments)
+        [sam, "validate", "--lint", "--template-file", str(ROOT / "template.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
