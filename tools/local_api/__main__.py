@@ -25,17 +25,26 @@ def main(argv: list[str]) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from tools.local_api.server import ServeOptions, serve
+    from tools.local_api.server import ServeOptions, TablesMissing, serve
+    from tools.local_api.store import StoreBusy
 
-    serve(ServeOptions(host=args.host, port=args.port, data_dir=args.data_dir, fresh=args.fresh))
+    try:
+        serve(ServeOptions(host=args.host, port=args.port, data_dir=args.data_dir, fresh=args.fresh))
+    except (StoreBusy, TablesMissing) as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from tools.local_api.demo import load_demo
-    from tools.local_api.run_info import RunInfo
+    from tools.local_api.run_info import NotRunning, RunInfo
 
-    load_demo(RunInfo.read(args.data_dir))
+    try:
+        load_demo(RunInfo.read(args.data_dir))
+    except NotRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 
@@ -54,13 +63,18 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _tables(args: argparse.Namespace) -> int:
-    from tools.local_api.server import ENDPOINT_VARIABLE, create_tables
+    from tools.local_api.server import ENDPOINT_VARIABLE, TablesMissing, create_tables
 
     endpoint = os.environ.get(ENDPOINT_VARIABLE)
     if not endpoint:
         print(f"set {ENDPOINT_VARIABLE} to the DynamoDB to create the tables in", file=sys.stderr)
         return 2
-    create_tables(endpoint)
+    try:
+        tables = create_tables(endpoint)
+    except TablesMissing as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{', '.join(tables.names.values())} ready at {endpoint} ({tables.region})")
     return 0
 
 

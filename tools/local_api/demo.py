@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import boto3
 from boto3.dynamodb.types import TypeSerializer
 
-from tools.local_api.run_info import RunInfo
+from tools.local_api.run_info import NotRunning, RunInfo
 
 LOG = logging.getLogger("clients_api.local")
 DEMO_PASSWORD = "демо-пароль-2024"  # noqa: S105 (a demo account's, shown to the user)
@@ -68,6 +68,8 @@ def _register(api_url: str) -> str | None:
         connection.request("POST", "/api/v1/clients", body=body, headers={"Content-Type": "application/json"})
         response = connection.getresponse()
         answer = json.load(response)
+    except ConnectionError:
+        raise NotRunning(f"nothing answers at {api_url}: start the API with `make run`") from None
     finally:
         connection.close()
     if response.status == 201:
