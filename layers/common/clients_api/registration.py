@@ -18,14 +18,8 @@ def register(request: RegisterClient, repo: ClientRepository) -> str:
     if reason is not None:
         raise WeakPassword(reason)
     client = StoredClient(
+        **request.model_dump(exclude={"password"}),
         client_id=str(uuid.uuid4()),
-        first_name=request.first_name,
-        last_name=request.last_name,
-        email=request.email,
-        phone=request.phone,
-        additional_info=request.additional_info,
-        birthday=request.birthday,
-        sex=request.sex,
         registered_at=datetime.now(UTC).replace(microsecond=0),
         password_hash=passwords.hash_password(request.password),
     )
