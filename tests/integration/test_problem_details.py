@@ -152,3 +152,14 @@ def test_every_response_carries_the_api_gateway_request_id(api):
     event_response = api.call("GET", "/api/v1/clients/7febf16f-651b-43b0-a5e3-0da8da49e90d")
     assert len(event_response.headers["x-correlation-id"]) == 36
     assert event_response.headers["cache-control"] == "no-store"
+
+
+def test_browser_requests_get_cors_headers_on_success_and_on_errors(api):
+    origin = {"Origin": "https://app.example.com"}
+    ok = api.call("POST", PATH, body=registration(), headers=origin)
+    error = api.call("GET", "/api/v1/clients/not-a-uuid", headers=origin)
+
+    for response in (ok, error):
+        assert response.headers["access-control-allow-origin"] == "*"
+        exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
+        assert {"location", "x-correlation-id", "x-next-cursor", "retry-after"} <= exposed

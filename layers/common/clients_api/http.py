@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -232,8 +232,16 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 def create_app() -> APIGatewayRestResolver:
-    """A resolver with this API's error handling; each function adds its one route."""
-    app = APIGatewayRestResolver()
+    """A resolver with this API's error handling and CORS; each function adds its one route."""
+    # API Gateway answers preflights; every actual answer (errors too) names the allowed origin
+    # and lets browser code read the headers the contract gives meaning to.
+    cors = CORSConfig(
+        allow_origin=get_settings().cors_allow_origin,
+        allow_headers=["Content-Type", "X-Api-Key"],
+        expose_headers=["Location", "Retry-After", CORRELATION_HEADER, "X-Next-Cursor"],
+        max_age=600,
+    )
+    app = APIGatewayRestResolver(cors=cors)
 
     @app.exception_handler(RequestRejected)
     def _rejected(exc: RequestRejected) -> Response:

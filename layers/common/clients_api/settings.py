@@ -15,6 +15,8 @@ class Settings:
     verify_max_failures: int
     # ...verification is refused for this many seconds.
     verify_lock_seconds: int
+    # The browser origin allowed to read our answers (template parameter CorsAllowOrigin).
+    cors_allow_origin: str = "*"
     # Request bodies are capped (in bytes) well below API Gateway's 10 MB: our largest valid
     # body (a full registration) is under 3 KiB even in 4-byte UTF-8.
     max_body_bytes: int = 16 * 1024
@@ -31,4 +33,5 @@ def get_settings() -> Settings:
         sessions_table=env["SESSIONS_TABLE"],
         verify_max_failures=int(env.get("VERIFY_MAX_FAILURES", "5")),
         verify_lock_seconds=int(env.get("VERIFY_LOCK_SECONDS", "900")),
+        cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or "*",
     )
