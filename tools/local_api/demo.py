@@ -28,7 +28,7 @@ DEMO_CLIENT = {
     "last_name": "Демидова",
     "email": "demo@example.com",
     "password": DEMO_PASSWORD,
-    "phone": "+79092479999",
+    "phone": "+79161234567",  # not the README's example number, so both can be tried
     "additional_info": "Демо-клиент: загружен командой make demo",
     "birthday": "1990-05-17",
     "sex": "женщина",
