@@ -53,7 +53,8 @@ class LocalApiGateway(LocalApigwService):
     def _generate_lambda_event(self, flask_request: Any, route: Any, method: str, endpoint: str) -> dict[str, Any]:
         event = super()._generate_lambda_event(flask_request, route, method, endpoint)
         # sam-cli 1.170 computes requestId and requestTime once per process (default arguments
-        # of RequestContext); on AWS each request has its own, and our X-Correlation-Id is it.
+        # of RequestContext, aws/aws-sam-cli#9279); on AWS each request has its own, and our
+        # X-Correlation-Id is it. Drop this once a pinned sam-cli has the fix.
         now = datetime.now(UTC)
         event["requestContext"].update(
             requestId=str(uuid.uuid4()),
