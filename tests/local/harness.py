@@ -9,24 +9,15 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.support.apigw import HttpResult as Reply
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = (sys.executable, "-m", "tools.local_api")
 STARTUP_SECONDS = 60
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]  # lower-cased names
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 def hermetic_env() -> dict[str, str]:

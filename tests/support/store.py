@@ -14,10 +14,10 @@ _DESERIALIZER = TypeDeserializer()
 
 
 class Store:
-    def __init__(self, ddb: Any) -> None:
+    def __init__(self, ddb: Any, clients_table: str | None = None, sessions_table: str | None = None) -> None:
         self.ddb = ddb
-        self.clients_table = os.environ["CLIENTS_TABLE"]
-        self.sessions_table = os.environ["SESSIONS_TABLE"]
+        self.clients_table = clients_table or os.environ["CLIENTS_TABLE"]
+        self.sessions_table = sessions_table or os.environ["SESSIONS_TABLE"]
 
     def items(self, table: str | None = None) -> list[dict[str, Any]]:
         table = table or self.clients_table

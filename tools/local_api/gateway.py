@@ -51,6 +51,13 @@ class LocalApiGateway(LocalApigwService):
         self.app.after_request(self._log_request)
 
     def _generate_lambda_event(self, flask_request: Any, route: Any, method: str, endpoint: str) -> dict[str, Any]:
+        # A REST API hands a non-binary body to Lambda as text, invalid UTF-8 bytes replaced by
+        # U+FFFD; sam-cli 1.170 decodes strictly and answers 502 instead. Do what API Gateway does.
+        body = flask_request.get_data()
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            flask_request._cached_data = body.decode("utf-8", "replace").encode("utf-8")
         event = super()._generate_lambda_event(flask_request, route, method, endpoint)
         # sam-cli 1.170 computes requestId and requestTime once per process (default arguments
         # of RequestContext, aws/aws-sam-cli#9279); on AWS each request has its own, and our
