@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from clients_api import models
 from clients_api.http import (
-    _DOMAIN_PROBLEMS,
+    DOMAIN_PROBLEMS,
     INTERNAL_ERROR,
     MALFORMED_JSON,
     PAYLOAD_TOO_LARGE,
@@ -34,23 +34,6 @@ REF = "#/components/schemas/{model}"
 # Every Lambda-answered error but these two may happen on any route.
 ALWAYS = ("internal_error", "temporarily_unavailable")
 BODY = ("payload_too_large", "unsupported_media_type", "malformed_json", "validation_error")
-
-
-class FieldError(BaseModel):
-    field: str = Field(description="The field, dotted when nested; `body` for the body as a whole.")
-    message: str
-
-
-class ProblemDetails(BaseModel):
-    """An RFC 9457 problem (`application/problem+json`). `code` is the stable machine key."""
-
-    type: str = Field(examples=["urn:clients-api:problem:validation_error"])
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[FieldError] = Field(default_factory=list, description="Present when fields are at fault.")
-    correlation_id: str | None = Field(default=None, description="On 500s: quote it when reporting the error.")
 
 
 @dataclass(frozen=True)
@@ -212,7 +195,7 @@ def document() -> dict[str, Any]:
 
 
 def _schemas() -> tuple[dict[tuple[type[BaseModel], str], Any], dict[str, Any]]:
-    wanted = {(ProblemDetails, "serialization")}
+    wanted = {(models.ProblemDetails, "serialization")}
     for operation in OPERATIONS.values():
         wanted.add((operation.response, "serialization"))
         wanted.update((model, "validation") for model in (operation.body, operation.query) if model is not None)
@@ -294,6 +277,6 @@ def _problems() -> dict[str, Problem]:
     what keeps this document from drifting from the responses."""
     found: dict[str, Problem] = {}
     generic = (PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, MALFORMED_JSON, VALIDATION_ERROR, INTERNAL_ERROR)
-    for problem in (*generic, TEMPORARILY_UNAVAILABLE, *_DOMAIN_PROBLEMS.values()):
+    for problem in (*generic, TEMPORARILY_UNAVAILABLE, *DOMAIN_PROBLEMS.values()):
         found.setdefault(problem.code, problem)
     return found

@@ -32,6 +32,7 @@ from clients_api.errors import (
     WrongPassword,
 )
 from clients_api.fields import parse_client_id
+from clients_api.models import ProblemDetails
 from clients_api.observability import Metric, count, logger, metrics, tracer
 from clients_api.settings import get_settings
 
@@ -77,7 +78,7 @@ TEMPORARILY_UNAVAILABLE = Problem(
 )
 
 # The one table from domain errors to HTTP.
-_DOMAIN_PROBLEMS: dict[type[DomainError], Problem] = {
+DOMAIN_PROBLEMS: dict[type[DomainError], Problem] = {
     ClientNotFound: Problem(404, "client_not_found", "Client not found", "No client has this id."),
     EmailTaken: Problem(409, "email_taken", "Email taken", "Another client has this email.", "email"),
     PhoneTaken: Problem(409, "phone_taken", "Phone taken", "Another client has this phone number.", "phone"),
@@ -95,7 +96,7 @@ _DOMAIN_PROBLEMS: dict[type[DomainError], Problem] = {
 }
 
 # Refusals an operator watches (see README "Operations"), counted where every error is mapped.
-_DOMAIN_METRICS: dict[type[DomainError], Metric] = {
+DOMAIN_METRICS: dict[type[DomainError], Metric] = {
     EmailTaken: Metric.EMAIL_CONFLICTS,
     PhoneTaken: Metric.PHONE_CONFLICTS,
     VerificationLocked: Metric.LOCKED_OUT_ATTEMPTS,
@@ -114,26 +115,24 @@ def json_response(model: BaseModel, status: int = 200, headers: Mapping[str, str
 def problem_response(
     problem: Problem,
     *,
-    detail: str | None = None,
     errors: list[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
-    extra: Mapping[str, Any] | None = None,
+    correlation_id: str | None = None,
 ) -> Response:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_PREFIX + problem.code,
-        "title": problem.title,
-        "status": problem.status,
-        "detail": detail or problem.detail,
-        "code": problem.code,
-    }
-    if errors:
-        body["errors"] = errors
-    body.update(extra or {})
+    body = ProblemDetails(
+        type=PROBLEM_TYPE_PREFIX + problem.code,
+        title=problem.title,
+        status=problem.status,
+        detail=problem.detail,
+        code=problem.code,
+        errors=errors or None,
+        correlation_id=correlation_id,
+    )
     # Serialised here: powertools serialises only application/json bodies.
     return Response(
         status_code=problem.status,
         content_type=PROBLEM_JSON,
-        body=json.dumps(body, ensure_ascii=False),
+        body=body.model_dump_json(exclude_none=True),
         headers=dict(headers or {}),
     )
 
@@ -257,8 +256,8 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:
-        problem = _DOMAIN_PROBLEMS[type(exc)]
-        metric = _DOMAIN_METRICS.get(type(exc))
+        problem = DOMAIN_PROBLEMS[type(exc)]
+        metric = DOMAIN_METRICS.get(type(exc))
         if metric is not None:
             count(metric)
         headers = {}
@@ -283,7 +282,7 @@ def create_app() -> APIGatewayRestResolver:
         logger.exception("unhandled error")
         count(Metric.INTERNAL_ERRORS)
         correlation_id = app.current_event.request_context.request_id
-        return problem_response(INTERNAL_ERROR, extra={"correlation_id": correlation_id})
+        return problem_response(INTERNAL_ERROR, correlation_id=correlation_id)
 
     return app
 

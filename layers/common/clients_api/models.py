@@ -225,6 +225,23 @@ class Session(ResponseModel):
     starts_at: str | None = None
 
 
+class FieldError(ResponseModel):
+    field: str = Field(description="The field, dotted when nested; `body` for the body as a whole.")
+    message: str
+
+
+class ProblemDetails(ResponseModel):
+    """An RFC 9457 problem (`application/problem+json`). `code` is the stable machine key."""
+
+    type: str = Field(examples=["urn:clients-api:problem:validation_error"])
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = Field(default=None, description="Present when fields are at fault.")
+    correlation_id: str | None = Field(default=None, description="On 500s: quote it when reporting the error.")
+
+
 class SessionList(RootModel[list[Session]]):
     """The sessions list body: a bare JSON array, as in the note."""
 
