@@ -31,10 +31,11 @@ def test_globals_pin_runtime_architecture_tracing_and_the_layer():
     assert template()["Parameters"]["DynamoDbEndpoint"]["Default"] == ""
 
 
-def test_layer_is_built_by_sam_from_a_folder_without_a_python_subfolder():
-    [layer] = resources("AWS::Serverless::LayerVersion").values()
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+def test_layer_is_built_by_its_makefile_from_a_folder_without_a_python_subfolder():
+    [(name, layer)] = resources("AWS::Serverless::LayerVersion").items()
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
     content = ROOT / layer["Properties"]["ContentUri"]
+    assert f"build-{name}:" in (content / "Makefile").read_text()
     assert (content / "requirements.txt").exists()
     assert (content / "clients_api" / "__init__.py").exists()
     assert not (content / "python").exists()

@@ -1,0 +1,49 @@
+"""The layer as `sam build` leaves it in .aws-sam/build (`make test` builds it before the tests):
+bytecode for every module, and nothing pruned that our code needs."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.template import ROOT
+
+BUILT = ROOT / ".aws-sam" / "build" / "CommonLayer" / "python"
+CACHE_TAG = "cpython-313"
+# PEP 552: flags 0b01 mean "hash-based, do not check against the source".
+UNCHECKED_HASH = 0b01
+
+pytestmark = pytest.mark.skipif(not BUILT.is_dir(), reason="no built layer: run `make template` first")
+
+
+def _bytecode_of(source: Path) -> Path:
+    return source.parent / "__pycache__" / f"{source.stem}.{CACHE_TAG}.pyc"
+
+
+def test_every_module_of_clients_api_ships_bytecode_lambda_loads_without_its_source():
+    sources = sorted((BUILT / "clients_api").rglob("*.py"))
+    assert sources
+    for source in sources:
+        header = _bytecode_of(source).read_bytes()[:8]
+        assert header[:4] == importlib.util.MAGIC_NUMBER, source
+        assert int.from_bytes(header[4:8], "little") == UNCHECKED_HASH, source
+
+
+def test_every_module_in_the_layer_ships_bytecode():
+    missing = [str(p.relative_to(BUILT)) for p in BUILT.rglob("*.py") if not _bytecode_of(p).exists()]
+    assert not missing
+
+
+def test_the_layer_keeps_the_model_of_every_aws_service_our_code_makes_a_client_for():
+    code = [*(ROOT / "layers" / "common" / "clients_api").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]
+    services = {
+        match
+        for path in code
+        for match in re.findall(r"boto3\.(?:client|resource)\(\s*[\"']([\w-]+)[\"']", path.read_text())
+    }
+    assert "dynamodb" in services  # the scan finds the client repository.py makes
+    kept = {p.name for p in (BUILT / "botocore" / "data").iterdir() if p.is_dir()}
+    assert services <= kept
