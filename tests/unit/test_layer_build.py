@@ -47,3 +47,18 @@ def test_the_layer_keeps_the_model_of_every_aws_service_our_code_makes_a_client_
     assert "dynamodb" in services  # the scan finds the client repository.py makes
     kept = {p.name for p in (BUILT / "botocore" / "data").iterdir() if p.is_dir()}
     assert services <= kept
+
+
+def test_nothing_left_in_powertools_imports_a_utility_the_build_leaves_out():
+    import aws_lambda_powertools  # the same pinned version as the layer's
+
+    def utilities(package: Path) -> set[str]:
+        return {p.name for p in (package / "utilities").iterdir() if (p / "__init__.py").exists()}
+
+    powertools = BUILT / "aws_lambda_powertools"
+    left_out = utilities(Path(aws_lambda_powertools.__file__).parent) - utilities(powertools)
+    assert "parser" in left_out
+    names = "|".join(sorted(left_out))
+    importers = re.compile(rf"(?:aws_lambda_powertools\.utilities(?:\.| import )|from \.+)({names})\b")
+    offenders = [str(p.relative_to(BUILT)) for p in powertools.rglob("*.py") if importers.search(p.read_text())]
+    assert not offenders
