@@ -41,24 +41,15 @@ def test_profile_has_every_field_but_the_password(api, client):
     assert "argon2" not in response.body
 
 
-def test_query_form_serves_the_same_profile(api, client):
+@pytest.mark.parametrize("form", ["query", "body"])
+def test_the_notes_query_and_body_forms_serve_the_same_profile(api, client, form):
     client_id, _ = client
     by_path = api.call("GET", f"/api/v1/clients/{client_id}").json()
 
-    by_query = api.call("GET", "/api/v1/clients", query={"client_id": client_id})
+    by_lookup = api.call("GET", "/api/v1/clients", **{form: {"client_id": client_id}})
 
-    assert by_query.status == 200
-    assert by_query.json() == by_path
-
-
-def test_body_form_serves_the_same_profile(api, client):
-    client_id, _ = client
-    by_path = api.call("GET", f"/api/v1/clients/{client_id}").json()
-
-    by_body = api.call("GET", "/api/v1/clients", body={"client_id": client_id})
-
-    assert by_body.status == 200
-    assert by_body.json() == by_path
+    assert by_lookup.status == 200
+    assert by_lookup.json() == by_path
 
 
 def test_upper_case_id_finds_the_same_client(api, client):
