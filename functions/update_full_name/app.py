@@ -5,13 +5,15 @@ from aws_lambda_powertools.event_handler import Response
 from clients_api.endpoints import patch_profile
 from clients_api.http import create_app, lambda_handler_for
 from clients_api.models import FullNameUpdate
+from clients_api.repository import client_repository
 
 app = create_app()
+repository = client_repository()
 
 
 @app.patch("/api/v1/clients/<client_id>/full_name")
 def update_full_name(client_id: str) -> Response:
-    return patch_profile(app, client_id, FullNameUpdate)
+    return patch_profile(app, client_id, FullNameUpdate, repository)
 
 
 lambda_handler = lambda_handler_for(app)
