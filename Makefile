@@ -53,3 +53,12 @@ openapi: $(STAMP)
 # The template's tables at $AWS_ENDPOINT_URL_DYNAMODB, for `sam local start-api` (see README).
 tables: $(STAMP)
 	$(BIN)/python -m tools.local_api tables
+
+# ---------------------------------------------------------------- benchmark (tools/bench)
+.PHONY: bench
+
+# Cold start, warm CPU, memory and sizes of every function next to a bare boto3 baseline, from
+# what `sam build` builds: reports/bench.md and reports/bench.json (docs/benchmarks.md explains).
+# Not a test: nothing here fails on a number. `make bench ARGS="--only get_client --cold-runs 3"`.
+bench: $(STAMP)
+	$(BIN)/python -m tools.bench $(ARGS)
