@@ -137,6 +137,7 @@ def main(job_path: str) -> None:
         "max_rss_kib": _peak_rss_kib(),
         "modules": len(sys.modules),
         "origins": {name: getattr(sys.modules.get(name), "__file__", None) for name in job["report_origins"]},
+        "loaded": [name for name in job["report_loaded"] if name in sys.modules],
     }
     if tape is not None:
         result |= _warm(serve, tape, job)

@@ -20,6 +20,8 @@ from tools.bench.artifacts import Artifacts
 from tools.bench.store import REGION, BenchStore
 
 CHILD = Path(__file__).with_name("child.py")
+# Libraries a function should load only when it needs them: reported after each cold start.
+OPTIONAL_LIBRARIES = ("argon2", "phonenumbers", "email_validator")
 # The trace header Lambda sets per invocation when tracing is active. API Gateway's default X-Ray
 # sampling rule records the first request each second and 5% of the others: under load, most
 # requests are unsampled, and X-Ray then records next to nothing.
@@ -54,6 +56,7 @@ class ColdSample:
     first_request_ms: float
     cpu_ms: float  # user + system CPU of the process up to its first response
     max_rss_mib: float
+    loaded: list[str]  # which of OPTIONAL_LIBRARIES the process imported
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class Runner:
             first_request_ms=result["first_request_ms"],
             cpu_ms=result["cpu_ms"],
             max_rss_mib=result["max_rss_kib"] / 1024,
+            loaded=result["loaded"],
         )
 
     def warm(self, target: Target, events: list[dict[str, Any]], settings: WarmSettings) -> WarmSample:
@@ -129,6 +133,7 @@ class Runner:
             "memory_mb": target.function.memory,
             "expect_status": [target.expect_status],
             "report_origins": [module for module, _ in target.origins],
+            "report_loaded": list(OPTIONAL_LIBRARIES),
             "result": str(result_file),
         }
         job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
