@@ -158,18 +158,18 @@ def _floor_targets(targets: Targets | None, runner: Runner) -> dict[str, Target]
 def _cold_rounds(
     runner: Runner, scenarios: list[Scenario], targets: dict[str, Targets], rungs: dict[str, Target], rounds: int
 ) -> dict[tuple[str, str], list[ColdSample]]:
+    """Each round starts every target once: a function's baseline, then (for get_client) the
+    dependency floor's rungs, then the function; every other round the other way round."""
     samples: dict[tuple[str, str], list[ColdSample]] = {}
-    floor_scenario = next((s for s in scenarios if s.name == FLOOR_SCENARIO), None)
     for number in range(rounds):
         _say(f"cold starts, round {number + 1} of {rounds} ...")
-        order = ("baseline", "ours") if number % 2 == 0 else ("ours", "baseline")
         for scenario in scenarios:
-            for kind in order:
-                sample = runner.cold(targets[scenario.name][kind], scenario.events(1))
-                samples.setdefault((scenario.name, kind), []).append(sample)
-        for label, target in rungs.items() if floor_scenario else ():
-            sample = runner.cold(target, floor_scenario.events(1))
-            samples.setdefault((label, "floor"), []).append(sample)
+            sequence = [((scenario.name, "baseline"), targets[scenario.name]["baseline"])]
+            if scenario.name == FLOOR_SCENARIO:
+                sequence += [((label, "floor"), target) for label, target in rungs.items()]
+            sequence.append(((scenario.name, "ours"), targets[scenario.name]["ours"]))
+            for key, target in sequence if number % 2 == 0 else reversed(sequence):
+                samples.setdefault(key, []).append(runner.cold(target, scenario.events(1)))
     return samples
 
 

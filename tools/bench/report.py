@@ -153,7 +153,7 @@ class Run:
             f"Run {env['date']} at commit `{env['commit']}` on {env['machine']} ({env['cpus']} CPUs, "
             f"CPython {env['python']}), {self.seconds:.0f} s. Settings: {_settings_text(self.settings)}.",
             "",
-            "Ratios are ours / baseline, medians, both measured in this run. Baseline: the same "
+            "Ratios are ours / baseline, both measured in this run. Baseline: the same "
             "DynamoDB calls with plain boto3 and nothing else (tools/bench/handlers); for the three "
             "password functions it includes Argon2id with our parameters. 🔸: a target that does "
             "not apply (password hashing).",
