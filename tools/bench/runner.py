@@ -98,10 +98,9 @@ class Runner:
         self._work.mkdir(exist_ok=True)
 
     def cold(self, target: Target, events: list[dict[str, Any]]) -> ColdSample:
-        started_ns = time.monotonic_ns()
-        result = self._run(target, {"mode": "cold", "events": events}, started_ns=started_ns)
+        result = self._run(target, {"mode": "cold", "events": events})
         return ColdSample(
-            wall_ms=(result["answered_ns"] - started_ns) / 1e6,
+            wall_ms=(result["answered_ns"] - result["spawned_ns"]) / 1e6,
             init_ms=result["init_ms"],
             first_request_ms=result["first_request_ms"],
             cpu_ms=result["cpu_ms"],
@@ -118,10 +117,11 @@ class Runner:
             "cpu_batches": settings.cpu_batches,
             "trace_ids": TRACE_IDS,
         }
-        result = self._run(target, job, started_ns=time.monotonic_ns())
+        result = self._run(target, job)
         return WarmSample(wall_ms=result["warm_wall_ms"], stubbed_cpu_us=result["stubbed_cpu_us"])
 
-    def _run(self, target: Target, job: dict[str, Any], *, started_ns: int) -> dict[str, Any]:
+    def _run(self, target: Target, job: dict[str, Any]) -> dict[str, Any]:
+        """The child's result, with `spawned_ns`: the monotonic clock right before the spawn."""
         self.store.reset()
         job_file, result_file = self._work / "job.json", self._work / "result.json"
         result_file.unlink(missing_ok=True)
@@ -138,9 +138,11 @@ class Runner:
         }
         job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
         command = [str(self.artifacts.python), "-I", "-S", "-B", str(CHILD), str(job_file)]
+        environment = self._environment(target)
+        spawned_ns = time.monotonic_ns()
         done = subprocess.run(
             command,
-            env=self._environment(target),
+            env=environment,
             stdout=subprocess.DEVNULL,  # the functions' logs and metrics, as Lambda would ship them
             stderr=subprocess.PIPE,
             text=True,
@@ -151,7 +153,7 @@ class Runner:
             raise RunFailed(f"{target.label}: exit {done.returncode}\n{done.stderr[-4000:]}")
         result = json.loads(result_file.read_text(encoding="utf-8"))
         self._check_origins(target, result["origins"])
-        return result
+        return result | {"spawned_ns": spawned_ns}
 
     def _environment(self, target: Target) -> dict[str, str]:
         function = target.function
