@@ -15,7 +15,10 @@ from tests.support.data import registration
 
 # Function-scoped fixtures (moto, a registered client) are shared across examples on purpose:
 # each example is a PATCH and a GET of one client.
-PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: CI runs the same examples every time; a new failure shows up with a new example set.
+PROPERTY = settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 # Any text without control characters: Cyrillic, emoji, RTL scripts, combining marks included.
 printable = st.characters(blacklist_categories=["Cc", "Cs"])
@@ -87,8 +90,9 @@ def test_email_normalisation_is_idempotent(local):
         st.integers(),
         st.floats(allow_nan=False),
         st.booleans(),
-        st.lists(st.text(), max_size=2),
-        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        # Text without lone surrogates: those make the body invalid UTF-8, a 400 by design.
+        st.lists(st.text(printable), max_size=2),
+        st.dictionaries(st.text(printable, max_size=3), st.integers(), max_size=2),
     ),
 )
 def test_wrong_json_types_are_always_422_naming_the_field(api, store, client_id, field, value):
