@@ -14,7 +14,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
@@ -292,15 +291,18 @@ def lambda_handler_for(app: APIGatewayRestResolver) -> Callable[[dict[str, Any],
     metrics published (and the cold start counted), the invocation traced."""
 
     # clear_state: keys appended during one request (the client id) never leak into the next.
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    # The correlation id is set below from the event directly: a JMESPath query per request
+    # (correlation_id_path) costs ~30 µs for the same value.
+    @logger.inject_lambda_context(clear_state=True)
     # The trace gets no response body (personal data) and no exception as metadata; and since
     # the resolver answers every exception itself, none reaches X-Ray's own error recording.
     @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        correlation_id = (event.get("requestContext") or {}).get("requestId")
+        logger.set_correlation_id(correlation_id)
         response = app.resolve(event, context)
         headers = response.setdefault("multiValueHeaders", {})
-        correlation_id = (event.get("requestContext") or {}).get("requestId")
         if correlation_id:
             headers[CORRELATION_HEADER] = [correlation_id]
         for name, value in _ALWAYS.items():

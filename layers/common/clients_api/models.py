@@ -209,8 +209,12 @@ class ClientProfile(ResponseModel):
 
     @classmethod
     def from_stored(cls, client: StoredClient) -> ClientProfile:
-        shared = client.model_dump(include=cls.model_fields.keys() & StoredClient.model_fields.keys())
-        return cls(**shared, registration_date=client.registered_at.strftime("%Y-%m-%d %H:%M:%S"))
+        # The stored client is validated already: construct without validating it twice.
+        shared = {name: getattr(client, name) for name in _PROFILE_FIELDS_FROM_STORAGE}
+        return cls.model_construct(**shared, registration_date=client.registered_at.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+_PROFILE_FIELDS_FROM_STORAGE = tuple(ClientProfile.model_fields.keys() & StoredClient.model_fields.keys())
 
 
 class PasswordCheckResult(ResponseModel):
