@@ -186,6 +186,21 @@ def test_database_throttling_counts_database_unavailable(api, emf):
     assert counts(emf()) == {"DatabaseUnavailable": 1}
 
 
+@pytest.mark.usefixtures("no_backoff_sleep")
+def test_contention_past_our_retries_counts_update_contention(api, emf):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+    emf()
+    conflict = Fault(
+        "TransactWriteItems",
+        "TransactionCanceledException",
+        extra={"CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}]},
+    )
+    with injected(dynamodb_client(), conflict):
+        response = api.call("PATCH", f"/api/v1/clients/{client_id}", body={"email": "busy@mail.ru"})
+    assert response.status == 503
+    assert counts(emf()) == {"UpdateContention": 1}
+
+
 def test_an_unexpected_failure_counts_an_internal_error(api, emf, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")

@@ -100,6 +100,7 @@ DOMAIN_METRICS: dict[type[DomainError], Metric] = {
     PhoneTaken: Metric.PHONE_CONFLICTS,
     VerificationLocked: Metric.LOCKED_OUT_ATTEMPTS,
     DatabaseUnavailable: Metric.DATABASE_UNAVAILABLE,
+    ConcurrentUpdate: Metric.UPDATE_CONTENTION,
 }
 
 

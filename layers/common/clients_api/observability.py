@@ -42,6 +42,9 @@ class Metric(StrEnum):
     LOCKED_OUT_ATTEMPTS = "LockedOutAttempts"
     # Requests answered 503: DynamoDB throttled or unreachable after botocore's retries.
     DATABASE_UNAVAILABLE = "DatabaseUnavailable"
+    # Requests answered 503 because the client kept changing under them (or transactions kept
+    # conflicting) through all our re-read rounds: hot-spot contention, not an outage.
+    UPDATE_CONTENTION = "UpdateContention"
     # Requests answered 500: a bug or an unexpected dependency failure.
     INTERNAL_ERRORS = "InternalErrors"
 
