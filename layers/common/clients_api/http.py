@@ -265,7 +265,8 @@ def create_app() -> APIGatewayRestResolver:
             headers["Retry-After"] = str(exc.retry_after_seconds)
         elif problem is TEMPORARILY_UNAVAILABLE:
             headers["Retry-After"] = str(get_settings().unavailable_retry_after_seconds)
-            logger.warning("database unavailable", exc_info=exc.__cause__ or exc)
+            outage = isinstance(exc, DatabaseUnavailable)
+            logger.warning("database unavailable" if outage else "update contention", exc_info=exc.__cause__ or exc)
         logger.info("request refused", extra={"code": problem.code})
         errors = None
         if problem.field:
