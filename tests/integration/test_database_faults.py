@@ -7,7 +7,7 @@ import pytest
 
 from clients_api.repository import dynamodb_client
 from tests.support.data import STRONG_PASSWORD, registration
-from tests.support.faults import Fault, injected
+from tests.support.faults import Fault, injected, transaction_conflict
 
 MAX_ATTEMPTS = 3  # botocore standard mode, total attempts (repository._BOTO_CONFIG)
 
@@ -79,11 +79,7 @@ def test_fault_during_an_email_change_is_503_and_leaves_client_and_guards_as_the
 
 def test_transaction_conflicts_are_retried_a_bounded_number_of_rounds_then_503(api, store, client_id):
     before = store.snapshot()
-    conflict = Fault(
-        "TransactWriteItems",
-        "TransactionCanceledException",
-        extra={"CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}]},
-    )
+    conflict = transaction_conflict()
 
     with injected(dynamodb_client(), conflict):
         response = api.call("PATCH", f"/api/v1/clients/{client_id}/phone_number", body={"phone": "+79092479990"})

@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics.provider import cold_start
 
 from clients_api.repository import client_repository, dynamodb_client
 from tests.support.data import STRONG_PASSWORD, registration
-from tests.support.faults import Fault, injected
+from tests.support.faults import Fault, injected, transaction_conflict
 
 NAMESPACE = "ClientsApi"  # template.yaml's POWERTOOLS_METRICS_NAMESPACE (pinned by the template tests)
 MAX_FAILURES = 5
@@ -190,11 +190,7 @@ def test_database_throttling_counts_database_unavailable(api, emf):
 def test_contention_past_our_retries_counts_update_contention(api, emf):
     client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
     emf()
-    conflict = Fault(
-        "TransactWriteItems",
-        "TransactionCanceledException",
-        extra={"CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}]},
-    )
+    conflict = transaction_conflict()
     with injected(dynamodb_client(), conflict):
         response = api.call("PATCH", f"/api/v1/clients/{client_id}", body={"email": "busy@mail.ru"})
     assert response.status == 503

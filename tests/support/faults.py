@@ -49,6 +49,12 @@ class Fault:
         return AWSResponse(request.url, self.status, headers, _Raw(body.encode()))
 
 
+def transaction_conflict() -> Fault:
+    """Every TransactWriteItems cancelled because another transaction held one of its items."""
+    reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}]
+    return Fault("TransactWriteItems", "TransactionCanceledException", extra={"CancellationReasons": reasons})
+
+
 def _moto_back_on(**_: Any) -> None:
     moto_stubber.enabled = True
 
