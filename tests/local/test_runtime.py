@@ -26,6 +26,7 @@ import time
 
 import shared
 
+time.sleep(float(os.environ["INIT_SECONDS"]))  # a slow import, as of a heavy dependency
 calls = 0
 
 
@@ -66,7 +67,9 @@ def runtime(tmp_path: Path) -> Iterator[ProcessRuntime]:
     running.stop()
 
 
-def config(tmp_path: Path, name: str, *, greeting: str = "hi", timeout: int = 10) -> FunctionConfig:
+def config(
+    tmp_path: Path, name: str, *, greeting: str = "hi", timeout: int = 10, init_seconds: float = 0
+) -> FunctionConfig:
     code = tmp_path / name
     if not code.exists():
         write_function(code, 1)
@@ -75,7 +78,7 @@ def config(tmp_path: Path, name: str, *, greeting: str = "hi", timeout: int = 10
         function_memory=128,
         function_timeout=timeout,
         function_handler="app.handler",
-        variables={"GREETING": greeting},
+        variables={"GREETING": greeting, "INIT_SECONDS": str(init_seconds)},
     )
     return FunctionConfig(
         name=name,
@@ -153,3 +156,10 @@ def test_a_timed_out_worker_is_replaced(runtime: ProcessRuntime, tmp_path: Path)
     assert timed_out["errorType"] == "Sandbox.Timedout"
     assert fresh["pid"] != warm["pid"]
     assert fresh["calls"] == 1
+
+
+def test_a_slow_init_does_not_eat_into_the_invocations_timeout(runtime: ProcessRuntime, tmp_path: Path) -> None:
+    result = invoke(runtime, config(tmp_path, "One", timeout=1, init_seconds=1.5))
+
+    assert result["calls"] == 1
+    assert result["remaining_ms"] > 500

@@ -32,6 +32,9 @@ LOG = logging.getLogger(__name__)
 WORKER = Path(__file__).with_name("worker.py")
 # Lambda's defaults, which a function's own variables may override.
 _RUNTIME_DEFAULTS = {"TZ": ":UTC", "LANG": "en_US.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+# Lambda gives the init phase 10 s of its own, then retries init inside the first invocation under
+# the function's timeout; so a cold start may take both, and the invocation's clock starts after.
+INIT_TIMEOUT_S = 10.0
 
 
 class InvocationFailed(Exception):
@@ -93,6 +96,7 @@ class Worker:
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self._pending = b""
+        self._initialised = False
         self._process = subprocess.Popen(
             [sys.executable, "-I", str(WORKER), spec.handler, *map(str, spec.paths)],
             stdin=subprocess.PIPE,
@@ -105,6 +109,9 @@ class Worker:
 
     def invoke(self, event: str) -> str:
         """The function's JSON result (or Lambda's error shape). Raises InvocationFailed."""
+        if not self._initialised:
+            self._read_line(time.time() + INIT_TIMEOUT_S + self.spec.timeout)  # the worker's "ready"
+            self._initialised = True
         deadline = time.time() + self.spec.timeout
         request = {"event": event, "request_id": str(uuid.uuid4()), "deadline_ms": int(deadline * 1000)}
         try:

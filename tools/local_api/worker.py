@@ -5,8 +5,9 @@ Started by runtime.py as `python -I worker.py <handler> <code dir> [<layer dir>.
 function's environment and nothing else. It imports only the standard library itself, so the
 function sees its own code, its layer and the installed packages, as on Lambda.
 
-Protocol: one JSON line per invocation on stdin (`event`, `request_id`, `deadline_ms`), one line
-back on the original stdout: the handler's JSON result or Lambda's error shape. Whatever the
+Protocol: one line `ready` on the original stdout once the handler's module is loaded (the end of
+the init phase); then one JSON line per invocation on stdin (`event`, `request_id`, `deadline_ms`),
+one line back on the original stdout: the handler's JSON result or Lambda's error shape. Whatever the
 function prints or logs goes to stderr, as it goes to CloudWatch on Lambda.
 """
 
@@ -95,6 +96,7 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     sys.path[:0] = paths
     handler = load_handler(handler_name)
+    replies.write(b"ready\n")
     for line in sys.stdin.buffer:  # ends when the server goes away, however it went
         reply = handler if isinstance(handler, str) else invoke(handler, json.loads(line))
         replies.write(reply.encode() + b"\n")
