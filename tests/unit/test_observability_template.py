@@ -85,14 +85,28 @@ def test_api_access_logs_are_json_lines_with_the_request_outline_and_nothing_per
 
 
 def test_api_gateway_gets_its_logging_role_before_the_stage_is_deployed():
-    assert API["DependsOn"] == "ApiGatewayAccount"
-    account = template()["Resources"]["ApiGatewayAccount"]
+    resources = template()["Resources"]
+    ready = resources[API["DependsOn"]]
+    assert ready["Metadata"]["AccountSetting"] == {
+        "Fn::If": ["SetsApiGatewayAccount", {"Ref": "ApiGatewayAccount"}, ""]
+    }
+    account = resources["ApiGatewayAccount"]
     role = template()["Resources"][account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]]
     assert role["Properties"]["ManagedPolicyArns"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
     ]
     # One setting per account and region: another stack's API may use it after this one goes.
     assert account["DeletionPolicy"] == role["DeletionPolicy"] == "Retain"
+
+
+def test_a_further_stack_in_the_account_can_leave_the_logging_role_alone():
+    resources = template()["Resources"]
+    assert template()["Conditions"]["SetsApiGatewayAccount"] == {
+        "Fn::Equals": [{"Ref": "SetApiGatewayLoggingRole"}, "true"]
+    }
+    assert resources["ApiGatewayAccount"]["Condition"] == "SetsApiGatewayAccount"
+    assert resources["ApiGatewayLoggingRole"]["Condition"] == "SetsApiGatewayAccount"
+    assert template()["Parameters"]["SetApiGatewayLoggingRole"]["Default"] == "true"
 
 
 # ---------------------------------------------------------------- traces and metrics
