@@ -17,8 +17,7 @@ def _name(name: str) -> str:
 def pins(path: Path) -> dict[str, str]:
     """Every `name==version` in a requirements file, following `-r` includes."""
     found: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
+    for line in map(str.strip, path.read_text(encoding="utf-8").splitlines()):
         if line.startswith("-r "):
             found |= pins(path.parent / line[3:].strip())
         elif match := PIN.match(line):
