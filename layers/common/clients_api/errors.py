@@ -48,3 +48,13 @@ class InvalidCursor(DomainError):
 
 class DatabaseUnavailable(DomainError):
     """The database throttled us or could not be reached, after botocore's own retries."""
+
+
+class StoredItemInvalid(Exception):
+    """An item in a table that does not fit its model (written by another part of the platform,
+    or by hand). Not a DomainError: a fault in our data, answered like any other fault (500)."""
+
+    def __init__(self, model: str, fields: list[str]) -> None:
+        super().__init__(f"stored {model} invalid in {', '.join(fields)}")
+        self.model = model
+        self.fields = fields

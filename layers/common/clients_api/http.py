@@ -169,7 +169,7 @@ def parse_body[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) -
     content_type = event.headers.get("content-type") or event.headers.get("Content-Type")
     if raw and content_type and not _is_json_media_type(content_type):
         raise RequestRejected(UNSUPPORTED_MEDIA_TYPE)
-    return model.model_validate(_json_object(raw))
+    return _validated(model, _json_object(raw))
 
 
 def parse_query[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) -> M:
@@ -178,7 +178,16 @@ def parse_query[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) 
     if repeated:
         errors = [{"field": name, "message": "must be given at most once"} for name in repeated]
         raise RequestRejected(VALIDATION_ERROR, errors)
-    return model.model_validate({name: values[0] for name, values in params.items()})
+    return _validated(model, {name: values[0] for name, values in params.items()})
+
+
+def _validated[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
+    """`data` as `model`, or a 422 naming the fields. Only request data is validated here: a
+    ValidationError anywhere else is our fault, and a 500."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestRejected(VALIDATION_ERROR, _field_errors(exc)) from None
 
 
 def _body_bytes(body: str, is_base64: bool) -> bytes:
@@ -244,15 +253,10 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestRejected)
     def _rejected(exc: RequestRejected) -> Response:
-        logger.info("request rejected", extra={"code": exc.problem.code})
-        return problem_response(exc.problem, errors=exc.errors)
-
-    @app.exception_handler(ValidationError)
-    def _invalid(exc: ValidationError) -> Response:
-        errors = _field_errors(exc)
         # Field names only: the values may be personal data.
-        logger.info("request invalid", extra={"fields": [e["field"] for e in errors]})
-        return problem_response(VALIDATION_ERROR, errors=errors)
+        fields = [error["field"] for error in exc.errors or ()]
+        logger.info("request rejected", extra={"code": exc.problem.code, "fields": fields})
+        return problem_response(exc.problem, errors=exc.errors)
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:

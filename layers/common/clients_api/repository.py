@@ -23,6 +23,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ValidationError
 
 from clients_api.errors import (
     ClientNotFound,
@@ -31,9 +32,11 @@ from clients_api.errors import (
     EmailTaken,
     InvalidCursor,
     PhoneTaken,
+    StoredItemInvalid,
     VerificationLocked,
 )
 from clients_api.models import Session, StoredClient
+from clients_api.observability import logger
 from clients_api.settings import get_settings
 
 # Bounded retries in one place: botocore's standard mode (exponential backoff with jitter,
@@ -74,6 +77,20 @@ def _to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 def _from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+
+
+def _stored[M: BaseModel](model: type[M], item: dict[str, Any]) -> M:
+    """An item read from a table, as `model`. One that does not fit is a fault in the data, not
+    in the request: StoredItemInvalid (a 500 and an alarm), never a 422 blaming the caller."""
+    values = _from_item(item)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors(include_url=False, include_input=False)})
+        # Field names and the item's id: the values may be personal data.
+        item_id = values.get("session_id") or values.get("client_id")
+        logger.error("stored item invalid", extra={"model": model.__name__, "fields": fields, "item_id": item_id})
+        raise StoredItemInvalid(model.__name__, fields) from None
 
 
 def _values(**values: Any) -> dict[str, Any]:
@@ -146,7 +163,7 @@ class ClientRepository:
                 TableName=self._table, Key=_to_item({"client_id": client_id}), ConsistentRead=True
             )
         item = response.get("Item")
-        return StoredClient.model_validate(_from_item(item)) if item else None
+        return _stored(StoredClient, item) if item else None
 
     def create(self, client: StoredClient) -> None:
         """Client item plus its email and phone guards, all or nothing."""
@@ -220,21 +237,28 @@ class ClientRepository:
         else:
             self._transact(items, conflicts=conflicts)
 
-    def set_password(self, client_id: str, password_hash: str) -> None:
-        """New hash; the verification counter and lock are cleared. Raises ClientNotFound."""
+    def set_password(self, client_id: str, password_hash: str, *, now: int) -> None:
+        """New hash; the verification counter and lock are cleared. Refused while verification is
+        locked, in the same write. Raises ClientNotFound or VerificationLocked."""
         try:
-            self._update_single(
-                {
-                    "TableName": self._table,
-                    "Key": _to_item({"client_id": client_id}),
-                    "UpdateExpression": "SET password_hash = :hash, verify_failures = :zero"
+            with _database_errors():
+                self._ddb.update_item(
+                    TableName=self._table,
+                    Key=_to_item({"client_id": client_id}),
+                    UpdateExpression="SET password_hash = :hash, verify_failures = :zero"
                     " REMOVE verify_locked_until ADD version :one",
-                    "ConditionExpression": "attribute_exists(client_id)",
-                    "ExpressionAttributeValues": _values(hash=password_hash, zero=0, one=1),
-                }
-            )
-        except ConcurrentUpdate:
-            raise ClientNotFound() from None
+                    ConditionExpression="attribute_exists(client_id)"
+                    " AND (attribute_not_exists(verify_locked_until) OR verify_locked_until <= :now)",
+                    ExpressionAttributeValues=_values(hash=password_hash, zero=0, one=1, now=now),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item")
+            if not old:
+                raise ClientNotFound() from None
+            raise VerificationLocked(int(_from_item(old)["verify_locked_until"]) - now) from None
 
     def reserve_verification_attempt(
         self, client_id: str, *, now: int, max_failures: int, lock_seconds: int
@@ -259,7 +283,7 @@ class ClientRepository:
                         ReturnValues="ALL_NEW",
                         ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
-                return StoredClient.model_validate(_from_item(response["Attributes"]))
+                return _stored(StoredClient, response["Attributes"])
             except ClientError as exc:
                 if _error_code(exc) != "ConditionalCheckFailedException":
                     raise
@@ -398,7 +422,7 @@ class SessionRepository:
             )
         with _database_errors():
             response = self._ddb.query(**query)
-        sessions = [Session.model_validate(_from_item(item)) for item in response.get("Items", [])]
+        sessions = [_stored(Session, item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         if last is None:
             return sessions, None

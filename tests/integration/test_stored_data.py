@@ -1,0 +1,111 @@
+"""Items in the tables that do not fit our models (another part of the platform wrote them, or a
+hand did) are our fault, not the caller's: a 500 with the correlation id and an alarm-worthy log
+line naming the fields, never a 422 that blames the request or leaks an internal name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.test_problem_details import assert_problem
+from tests.support.data import registration
+
+
+@pytest.fixture
+def client_id(api):
+    return api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+
+def corrupt_client(store, client_id, **attributes):
+    names = {f"#{name}": name for name in attributes}
+    values = {f":{name}": {"S": value} for name, value in attributes.items()}
+    store.ddb.update_item(
+        TableName=store.clients_table,
+        Key={"client_id": {"S": client_id}},
+        UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in attributes),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def errors_logged(log_output):
+    return [record for line in log_output.getvalue().splitlines() if (record := json.loads(line))["level"] == "ERROR"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "", None),
+        ("PATCH", "", {"first_name": "Пётр"}),
+        ("PATCH", "/full_name", {"first_name": "Пётр"}),
+    ],
+)
+def test_a_client_item_that_does_not_fit_is_a_500_that_names_no_field(
+    api, store, client_id, log_output, method, path, body
+):
+    corrupt_client(store, client_id, sex="male", registered_at="yesterday")
+    before = store.snapshot()
+
+    response = api.call(method, f"/api/v1/clients/{client_id}{path}", body=body)
+
+    problem = assert_problem(response, 500, "internal_error")
+    assert problem["correlation_id"] == response.headers["x-correlation-id"]
+    assert "errors" not in problem
+    assert "registered_at" not in response.body
+    assert "male" not in response.body
+    assert store.snapshot() == before
+    [logged, *_] = errors_logged(log_output)
+    assert logged["message"] == "stored item invalid"
+    assert (logged["model"], logged["fields"], logged["item_id"]) == (
+        "StoredClient",
+        ["registered_at", "sex"],
+        client_id,
+    )
+
+
+def test_verifying_against_a_client_item_that_does_not_fit_is_a_500_that_keeps_the_attempt(
+    api, store, client_id, log_output
+):
+    corrupt_client(store, client_id, registered_at="yesterday")
+
+    response = api.call("POST", f"/api/v1/clients/{client_id}/password/verify", body={"password": "whatever"})
+
+    assert_problem(response, 500, "internal_error")
+    # Attempts are counted before they are checked; one that fails to be checked stays counted.
+    assert store.client(client_id)["verify_failures"] == 1
+    assert errors_logged(log_output)[0]["fields"] == ["registered_at"]
+
+
+def remove_attribute(store, session_id, name):
+    store.ddb.update_item(
+        TableName=store.sessions_table,
+        Key={"session_id": {"S": session_id}},
+        UpdateExpression="REMOVE #name",
+        ExpressionAttributeNames={"#name": name},
+    )
+
+
+@pytest.mark.parametrize("fault", ["unknown status", "no cost", "no spot id"])
+def test_a_session_item_that_does_not_fit_is_a_500_not_a_shorter_list(api, store, client_id, log_output, fault):
+    store.put_session(client_id, "2024-01-01T10:00:00Z")
+    bad = store.put_session(
+        client_id, "2024-01-02T10:00:00Z", status="перенесена" if fault == "unknown status" else "проведена"
+    )
+    field = {"unknown status": "status", "no cost": "cost", "no spot id": "spot_id"}[fault]
+    if fault != "unknown status":
+        remove_attribute(store, bad, field)
+
+    response = api.call("GET", f"/api/v1/clients/{client_id}/sessions")
+
+    assert_problem(response, 500, "internal_error")
+    [logged, *_] = errors_logged(log_output)
+    assert (logged["message"], logged["model"], logged["item_id"]) == ("stored item invalid", "Session", bad)
+    assert logged["fields"] == [field]
+
+
+def test_request_validation_is_still_a_422_that_names_the_field(api, client_id):
+    response = api.call("PATCH", f"/api/v1/clients/{client_id}", body={"sex": "male"})
+
+    problem = assert_problem(response, 422, "validation_error")
+    assert [e["field"] for e in problem["errors"]] == ["sex"]
