@@ -7,6 +7,7 @@ import uuid
 import pytest
 from argon2 import PasswordHasher
 
+from clients_api.repository import client_repository
 from tests.support.data import STRONG_PASSWORD, registration
 
 MAX_FAILURES = 5
@@ -143,16 +144,50 @@ def test_change_with_a_wrong_current_password_is_403_counts_a_failure_and_keeps_
     assert item["verify_failures"] == 1
 
 
-def test_change_while_locked_is_429_even_with_the_right_current_password(api, store, client_id):
+@pytest.mark.parametrize("current", [{"current_password": STRONG_PASSWORD}, {}], ids=["right current", "no current"])
+def test_change_while_locked_is_429_with_or_without_the_current_password(api, store, client_id, current):
     for _ in range(MAX_FAILURES):
         verify(api, client_id, "wrong")
-    hash_before = store.client(client_id)["password_hash"]
+    before = store.snapshot()
 
-    response = change(api, client_id, password="новый-пароль-2025", current_password=STRONG_PASSWORD)
+    response = change(api, client_id, password="новый-пароль-2025", **current)
 
     assert response.status == 429
-    assert "retry-after" in response.headers
+    assert 0 < int(response.headers["retry-after"]) <= LOCK_SECONDS
+    assert store.snapshot() == before
+    assert verify(api, client_id, STRONG_PASSWORD).status == 429
+
+
+def test_a_lock_that_starts_after_the_read_still_refuses_the_change(api, store, client_id, monkeypatch):
+    repo = client_repository()
+    unlocked = repo.get(client_id)
+    for _ in range(MAX_FAILURES):
+        verify(api, client_id, "wrong")
+    monkeypatch.setattr(repo, "get", lambda _: unlocked)  # read before the lock, written after it
+    hash_before = store.client(client_id)["password_hash"]
+
+    response = change(api, client_id, password="новый-пароль-2025")
+
+    assert response.status == 429
+    assert 0 < int(response.headers["retry-after"]) <= LOCK_SECONDS
     assert store.client(client_id)["password_hash"] == hash_before
+
+
+def test_change_without_current_password_after_the_lock_expired_resets_it(api, store, client_id):
+    for _ in range(MAX_FAILURES):
+        verify(api, client_id, "wrong")
+    store.ddb.update_item(
+        TableName=store.clients_table,
+        Key={"client_id": {"S": client_id}},
+        UpdateExpression="SET verify_locked_until = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+
+    assert change(api, client_id, password="новый-пароль-2025").status == 200
+
+    item = store.client(client_id)
+    assert item["verify_failures"] == 0
+    assert "verify_locked_until" not in item
 
 
 def test_successful_change_resets_the_counter(api, store, client_id):

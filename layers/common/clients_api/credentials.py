@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from clients_api import passwords
-from clients_api.errors import ClientNotFound, WeakPassword, WrongPassword
+from clients_api.errors import ClientNotFound, VerificationLocked, WeakPassword, WrongPassword
 from clients_api.models import PasswordChange, StoredClient
 from clients_api.observability import Metric, count
 from clients_api.repository import ClientRepository
@@ -21,11 +21,16 @@ def verify_password(client_id: str, password: str, repo: ClientRepository) -> bo
 
 def change_password(client_id: str, change: PasswordChange, repo: ClientRepository) -> None:
     """Set a new password. When `current_password` is given it must match (a mismatch counts as a
-    failed verification). Raises ClientNotFound, WrongPassword, VerificationLocked, WeakPassword."""
+    failed verification). Refused while verification is locked, with or without it.
+    Raises ClientNotFound, WrongPassword, VerificationLocked, WeakPassword."""
+    now = int(time.time())
     if change.current_password is None:
         client = repo.get(client_id)
         if client is None:
             raise ClientNotFound()
+        # Fails fast before hashing; set_password checks the lock again in its write.
+        if client.verify_locked_until is not None and client.verify_locked_until > now:
+            raise VerificationLocked(client.verify_locked_until - now)
     else:
         client, matched = _checked_attempt(client_id, change.current_password, repo)
         if not matched:
@@ -33,7 +38,7 @@ def change_password(client_id: str, change: PasswordChange, repo: ClientReposito
     reason = passwords.policy_violation(change.password, client.email)
     if reason is not None:
         raise WeakPassword(reason)
-    repo.set_password(client_id, passwords.hash_password(change.password))
+    repo.set_password(client_id, passwords.hash_password(change.password), now=now)
     count(Metric.PASSWORD_CHANGES)
 
 
