@@ -56,6 +56,14 @@ def test_verify_password_outside_1_to_128_characters_is_422(api, store, client_i
     assert store.snapshot() == before
 
 
+def test_verify_counts_the_128_characters_as_sent_not_after_nfkc(api, client_id):
+    ligatures = "\ufb03" * 128  # "ﬃ": one character as sent, three after NFKC
+
+    assert verify(api, client_id, ligatures).json() == {"match": False}
+    response = change(api, client_id, password="новый-пароль-2025", current_password=ligatures)
+    assert response.status == 403
+
+
 def test_verify_on_unknown_client_is_404_and_creates_nothing(api, store):
     before = store.snapshot()
     assert verify(api, str(uuid.uuid4()), "whatever").status == 404

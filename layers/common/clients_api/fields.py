@@ -103,6 +103,7 @@ Birthday = Annotated[date, BeforeValidator(_parse_birthday), AfterValidator(_pla
 Sex = Literal["мужчина", "женщина"]
 # A new password: length is checked on the NFKC form, the form that gets hashed.
 NewPassword = Annotated[str, AfterValidator(_normalise_password), StringConstraints(min_length=8, max_length=128)]
-# A password to check against the stored hash: no strength policy applies.
-PasswordAttempt = Annotated[str, AfterValidator(_normalise_password), StringConstraints(min_length=1, max_length=128)]
+# A password to check against the stored hash: "any string of 1-128 chars" as sent (the contract),
+# then NFKC like the hashed one; no strength policy applies.
+PasswordAttempt = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_normalise_password)]
 SessionStatus = Literal["на согласовании", "подтверждена", "проведена", "отменена"]
