@@ -138,3 +138,15 @@ def test_a_forged_cursor_for_another_client_is_422(api, client_id):
     forged = json.dumps([str(uuid.uuid4()), "2024-01-01T10:00:00Z", str(uuid.uuid4())]).encode()
     response = sessions(api, client_id, cursor=base64.urlsafe_b64encode(forged).decode().rstrip("="))
     assert response.status == 422
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "session_id"),
+    [("not-a-date", str(uuid.uuid4())), ("2024-01-01T10:00:00Z", "x"), ("2024-13-01T10:00:00Z", str(uuid.uuid4()))],
+    ids=["start time", "session id", "month 13"],
+)
+def test_a_forged_cursor_for_this_client_that_names_no_position_is_422(api, client_id, starts_at, session_id):
+    forged = json.dumps([client_id, starts_at, session_id]).encode()
+    response = sessions(api, client_id, cursor=base64.urlsafe_b64encode(forged).decode().rstrip("="))
+    assert response.status == 422
+    assert response.json()["errors"][0]["field"] == "cursor"

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -146,6 +148,11 @@ class SessionPosition:
         if not (isinstance(values, list) and len(values) == 3 and all(isinstance(v, str) and v for v in values)):
             raise InvalidCursor()
         position = cls(*values)
+        try:  # a position in the GSI: a start time (ISO 8601) and a session id (a UUID)
+            datetime.fromisoformat(position.starts_at)
+            uuid.UUID(position.session_id)
+        except ValueError:
+            raise InvalidCursor() from None
         # A cursor made for another client is refused here: the database would not notice.
         if position.client_id != client_id:
             raise InvalidCursor()
