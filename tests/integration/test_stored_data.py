@@ -109,3 +109,13 @@ def test_request_validation_is_still_a_422_that_names_the_field(api, client_id):
 
     problem = assert_problem(response, 422, "validation_error")
     assert [e["field"] for e in problem["errors"]] == ["sex"]
+
+
+@pytest.mark.parametrize("stored_hash", ["not a hash", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$broken"])
+def test_a_stored_hash_argon2_cannot_read_is_a_500_not_a_mismatch(api, store, client_id, stored_hash):
+    corrupt_client(store, client_id, password_hash=stored_hash)
+
+    response = api.call("POST", f"/api/v1/clients/{client_id}/password/verify", body={"password": "whatever"})
+
+    assert_problem(response, 500, "internal_error")
+    assert store.client(client_id).get("verify_locked_until") is None

@@ -12,7 +12,9 @@ from functools import cache
 from importlib import resources
 
 from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from clients_api.errors import StoredItemInvalid
 
 # OWASP's Argon2id baseline (m=19 MiB, t=2, p=1): ~14 ms and ~36 MB per hash on a Lambda-sized
 # CPU. argon2-cffi's own default (64 MiB, t=3, p=4) costs ~90 ms and ~82 MB.
@@ -29,11 +31,14 @@ def hash_password(password: str) -> str:
 
 
 def matches(password_hash: str, password: str) -> bool:
-    """Constant-time check (libargon2 compares the full digest)."""
+    """Constant-time check (libargon2 compares the full digest). A stored hash that libargon2
+    cannot read is a fault in our data (a 500), not a mismatch that would lock the client out."""
     try:
         return _HASHER.verify(password_hash, normalise(password))
-    except (VerificationError, InvalidHashError):
+    except VerifyMismatchError:
         return False
+    except (VerificationError, InvalidHashError):
+        raise StoredItemInvalid("StoredClient", ["password_hash"]) from None
 
 
 def needs_rehash(password_hash: str) -> bool:
