@@ -58,3 +58,10 @@ def test_validation_errors_hide_the_input():
     with pytest.raises(ValidationError) as caught:
         ClientUpdate.model_validate({"email": "private-address"})
     assert "private-address" not in str(caught.value)
+
+
+@pytest.mark.parametrize("phone", ["+7 (909) 247-00-10 доб. 5", "89092470010 ext. 12", "+79092470010;ext=7"])
+def test_a_phone_with_an_extension_is_refused_not_cut(phone):
+    with pytest.raises(ValidationError) as caught:
+        PhoneNumberUpdate.model_validate({"phone_number": phone})
+    assert "extension" in caught.value.errors()[0]["msg"]

@@ -68,6 +68,8 @@ def _normalise_phone(value: str) -> str:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise _error("phone", "must be a valid phone number, e.g. +79092479999 or 89092479999")
+    if number.extension:  # E.164 has no room for one: refused, never silently dropped
+        raise _error("phone", "must be a number without an extension")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
