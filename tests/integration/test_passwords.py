@@ -27,6 +27,18 @@ def change(api, client_id, **body):
     return api.call("PATCH", f"/api/v1/clients/{client_id}/password", body=body)
 
 
+def lock_then_let_the_lock_expire(api, store, client_id):
+    for _ in range(MAX_FAILURES):
+        verify(api, client_id, "wrong")
+    # The lock's time passes.
+    store.ddb.update_item(
+        TableName=store.clients_table,
+        Key={"client_id": {"S": client_id}},
+        UpdateExpression="SET verify_locked_until = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+
+
 def test_verify_answers_match_true_for_the_password(api, client_id):
     response = verify(api, client_id, STRONG_PASSWORD)
     assert response.status == 200
@@ -93,15 +105,7 @@ def test_a_match_resets_the_counter(api, client_id):
 
 
 def test_an_expired_lock_opens_a_new_window(api, store, client_id):
-    for _ in range(MAX_FAILURES):
-        verify(api, client_id, "wrong")
-    # Fifteen minutes pass.
-    store.ddb.update_item(
-        TableName=store.clients_table,
-        Key={"client_id": {"S": client_id}},
-        UpdateExpression="SET verify_locked_until = :past",
-        ExpressionAttributeValues={":past": {"N": "1"}},
-    )
+    lock_then_let_the_lock_expire(api, store, client_id)
 
     assert verify(api, client_id, "wrong").json() == {"match": False}
     assert store.client(client_id)["verify_failures"] == 1
@@ -182,14 +186,7 @@ def test_a_lock_that_starts_after_the_read_still_refuses_the_change(api, store, 
 
 
 def test_change_without_current_password_after_the_lock_expired_resets_it(api, store, client_id):
-    for _ in range(MAX_FAILURES):
-        verify(api, client_id, "wrong")
-    store.ddb.update_item(
-        TableName=store.clients_table,
-        Key={"client_id": {"S": client_id}},
-        UpdateExpression="SET verify_locked_until = :past",
-        ExpressionAttributeValues={":past": {"N": "1"}},
-    )
+    lock_then_let_the_lock_expire(api, store, client_id)
 
     assert change(api, client_id, password="новый-пароль-2025").status == 200
 
