@@ -190,6 +190,13 @@ def test_unknown_client_is_a_404_problem(server: LocalServer) -> None:
     assert_correlated(reply)
 
 
+@pytest.mark.parametrize("method", ["HEAD", "DELETE", "PUT"])
+def test_a_method_the_template_does_not_route_is_refused_as_sam_does(server: LocalServer, method: str) -> None:
+    reply = server.call(method, f"{CLIENTS}/{uuid.uuid4()}")
+
+    assert reply.status == 403
+
+
 def test_taken_email_is_a_409_problem(server: LocalServer) -> None:
     body = registration()
     register(server, **body)

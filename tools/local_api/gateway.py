@@ -19,6 +19,7 @@ from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
 from samcli.lib.providers.provider import Api
 from samcli.local.apigw.local_apigw_service import LocalApigwService
 from samcli.local.apigw.path_converter import PathConverter
+from samcli.local.apigw.service_error_responses import ServiceErrorResponses
 
 LOG = logging.getLogger("clients_api.local")
 DOCS_PAGE = Path(__file__).with_name("docs.html")
@@ -48,6 +49,7 @@ class LocalApiGateway(LocalApigwService):
         self.app.add_url_rule("/openapi.json", "openapi", self._openapi_document, methods=["GET"])
         self.app.add_url_rule("/docs", "docs", self._docs_page, methods=["GET"])
         self.app.before_request(self._start_clock)
+        self.app.before_request(self._refuse_unrouted_head)
         self.app.after_request(self._log_request)
 
     def _generate_lambda_event(self, flask_request: Any, route: Any, method: str, endpoint: str) -> dict[str, Any]:
@@ -69,6 +71,14 @@ class LocalApiGateway(LocalApigwService):
             requestTimeEpoch=int(now.timestamp() * 1000),
         )
         return event
+
+    @staticmethod
+    def _refuse_unrouted_head() -> Response | None:
+        # Flask answers HEAD on every GET rule, and sam-cli 1.170 then fails to find a HEAD route
+        # (a 502). API Gateway refuses a method the API does not define, as below.
+        if request.method == "HEAD" and request.endpoint not in {"openapi", "docs"}:
+            return ServiceErrorResponses.route_not_found()
+        return None
 
     def _openapi_document(self) -> Response:
         # Read per request: `make openapi` after a model change shows without a restart.
