@@ -20,8 +20,11 @@ $(UV):
 	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 13), f"need Python 3.13, got {sys.version}"'
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 
+# uv reads no pip configuration: where only pip's configured index or wheel folder is reachable,
+# pip installs the same locked set, slower.
 $(STAMP): requirements-dev.lock | $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python -r requirements-dev.lock
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements-dev.lock \
+		|| $(BIN)/pip install --quiet -r requirements-dev.lock
 	@touch $(STAMP)
 
 # requirements-dev.lock pins every package of the virtualenv; edit requirements-dev.txt (or the
