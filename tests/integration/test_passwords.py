@@ -129,6 +129,78 @@ def test_a_hash_with_older_parameters_is_upgraded_on_a_match(api, store, client_
     assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
 
 
+def crash_before_the_outcome_is_written(monkeypatch):
+    """The request dies between counting its attempt and writing its outcome (a Lambda timeout,
+    out of memory, an outage)."""
+
+    def die(*_args, **_kwargs):
+        raise RuntimeError("the execution environment went away")
+
+    monkeypatch.setattr(client_repository(), "record_verification_failure", die)
+
+
+def attempts_long_ago(store, client_id):
+    store.ddb.update_item(
+        TableName=store.clients_table,
+        Key={"client_id": {"S": client_id}},
+        UpdateExpression="SET verify_attempted_at = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+
+
+def test_a_budget_used_up_by_attempts_that_never_reported_locks_for_one_lock_not_for_ever(
+    api, store, client_id, monkeypatch
+):
+    for _ in range(MAX_FAILURES - 1):
+        verify(api, client_id, "wrong")
+    with monkeypatch.context() as patched:
+        crash_before_the_outcome_is_written(patched)
+        assert verify(api, client_id, "wrong").status == 500
+    assert "verify_locked_until" not in store.client(client_id)
+
+    locked = verify(api, client_id, STRONG_PASSWORD)
+    assert locked.status == 429
+    assert LOCK_SECONDS - 5 <= int(locked.headers["retry-after"]) <= LOCK_SECONDS
+    assert change(api, client_id, password="новый-пароль-2025").status == 429
+
+    attempts_long_ago(store, client_id)  # the lock's time passes
+    assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
+    assert store.client(client_id)["verify_failures"] == 0
+
+
+def test_a_change_without_current_password_opens_a_budget_stuck_long_ago(api, store, client_id, monkeypatch):
+    for _ in range(MAX_FAILURES - 1):
+        verify(api, client_id, "wrong")
+    with monkeypatch.context() as patched:
+        crash_before_the_outcome_is_written(patched)
+        verify(api, client_id, "wrong")
+    attempts_long_ago(store, client_id)
+
+    assert change(api, client_id, password="новый-пароль-2025").status == 200
+    assert verify(api, client_id, "новый-пароль-2025").json() == {"match": True}
+
+
+def test_changing_with_the_current_password_does_not_also_upgrade_the_old_hash(api, store, client_id, monkeypatch):
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(STRONG_PASSWORD)
+    store.ddb.update_item(
+        TableName=store.clients_table,
+        Key={"client_id": {"S": client_id}},
+        UpdateExpression="SET password_hash = :h",
+        ExpressionAttributeValues={":h": {"S": weak}},
+    )
+    upgrades = []
+    repo = client_repository()
+    record_match = repo.record_verification_match
+    monkeypatch.setattr(
+        repo, "record_verification_match", lambda client, new: upgrades.append(new) or record_match(client, new)
+    )
+
+    assert change(api, client_id, password="новый-пароль-2025", current_password=STRONG_PASSWORD).status == 200
+
+    assert upgrades == [None]
+    assert verify(api, client_id, "новый-пароль-2025").json() == {"match": True}
+
+
 def test_change_without_current_password_sets_the_new_one(api, store, client_id):
     response = change(api, client_id, password="новый-пароль-2025")
 

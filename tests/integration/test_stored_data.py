@@ -77,6 +77,17 @@ def test_verifying_against_a_client_item_that_does_not_fit_is_a_500_that_keeps_t
     assert errors_logged(log_output)[0]["fields"] == ["registered_at"]
 
 
+def test_a_stored_hash_argon2_cannot_read_is_a_500_that_still_spends_the_budget(api, store, client_id):
+    corrupt_client(store, client_id, password_hash="not a hash")
+    verify = f"/api/v1/clients/{client_id}/password/verify"
+
+    statuses = [api.call("POST", verify, body={"password": "whatever"}).status for _ in range(6)]
+
+    # Counted before checked (fail closed): a data fault does not open unlimited guessing.
+    assert statuses == [500] * 5 + [429]
+    assert "verify_locked_until" not in store.client(client_id)
+
+
 def remove_attribute(store, session_id, name):
     store.ddb.update_item(
         TableName=store.sessions_table,
@@ -118,4 +129,4 @@ def test_a_stored_hash_argon2_cannot_read_is_a_500_not_a_mismatch(api, store, cl
     response = api.call("POST", f"/api/v1/clients/{client_id}/password/verify", body={"password": "whatever"})
 
     assert_problem(response, 500, "internal_error")
-    assert store.client(client_id).get("verify_locked_until") is None
+    assert "match" not in response.body

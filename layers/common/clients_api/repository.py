@@ -244,9 +244,12 @@ class ClientRepository:
         else:
             self._transact(items, conflicts=conflicts)
 
-    def set_password(self, client_id: str, password_hash: str, *, now: int) -> None:
-        """New hash; the verification counter and lock are cleared. Refused while verification is
-        locked, in the same write. Raises ClientNotFound or VerificationLocked."""
+    def set_password(
+        self, client_id: str, password_hash: str, *, now: int, max_failures: int, lock_seconds: int
+    ) -> None:
+        """New hash; the verification counter and lock are cleared. Refused, in the same write,
+        while verification is locked (StoredClient.verification_locked_until). Raises
+        ClientNotFound or VerificationLocked."""
         try:
             with _database_errors():
                 self._ddb.update_item(
@@ -255,8 +258,13 @@ class ClientRepository:
                     UpdateExpression="SET password_hash = :hash, verify_failures = :zero"
                     " REMOVE verify_locked_until ADD version :one",
                     ConditionExpression="attribute_exists(client_id)"
-                    " AND (attribute_not_exists(verify_locked_until) OR verify_locked_until <= :now)",
-                    ExpressionAttributeValues=_values(hash=password_hash, zero=0, one=1, now=now),
+                    " AND (attribute_not_exists(verify_locked_until) OR verify_locked_until <= :now)"
+                    " AND (attribute_exists(verify_locked_until) OR attribute_not_exists(verify_failures)"
+                    " OR verify_failures < :max OR attribute_not_exists(verify_attempted_at)"
+                    " OR verify_attempted_at <= :stale)",
+                    ExpressionAttributeValues=_values(
+                        hash=password_hash, zero=0, one=1, now=now, max=max_failures, stale=now - lock_seconds
+                    ),
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except ClientError as exc:
@@ -265,7 +273,10 @@ class ClientRepository:
             old = exc.response.get("Item")
             if not old:
                 raise ClientNotFound() from None
-            raise VerificationLocked(int(_from_item(old)["verify_locked_until"]) - now) from None
+            locked_until = _stored(StoredClient, old).verification_locked_until(
+                max_failures=max_failures, lock_seconds=lock_seconds
+            )
+            raise VerificationLocked((locked_until or now) - now) from None
 
     def reserve_verification_attempt(
         self, client_id: str, *, now: int, max_failures: int, lock_seconds: int
@@ -273,8 +284,10 @@ class ClientRepository:
         """Count one verification attempt *before* it is checked, and return the client.
 
         Counting first is what makes the lockout hold under parallel guesses: at most
-        `max_failures` attempts get a slot until a match resets the counter. Raises ClientNotFound
-        or VerificationLocked.
+        `max_failures` attempts get a slot until a match resets the counter. Each attempt also
+        stamps its time, so that a budget used up by attempts that never reported back (a crash
+        between the count and the outcome) locks for `lock_seconds` from the last one, not for
+        ever. Raises ClientNotFound or VerificationLocked.
         """
         key = _to_item({"client_id": client_id})
         for _ in range(3):  # each pass either reserves or observes a newer state
@@ -283,10 +296,11 @@ class ClientRepository:
                     response = self._ddb.update_item(
                         TableName=self._table,
                         Key=key,
-                        UpdateExpression="SET verify_failures = if_not_exists(verify_failures, :zero) + :one",
+                        UpdateExpression="SET verify_failures = if_not_exists(verify_failures, :zero) + :one,"
+                        " verify_attempted_at = :now",
                         ConditionExpression="attribute_exists(client_id)"
                         " AND (attribute_not_exists(verify_failures) OR verify_failures < :max)",
-                        ExpressionAttributeValues=_values(zero=0, one=1, max=max_failures),
+                        ExpressionAttributeValues=_values(zero=0, one=1, max=max_failures, now=now),
                         ReturnValues="ALL_NEW",
                         ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
@@ -297,44 +311,34 @@ class ClientRepository:
                 old = exc.response.get("Item")
             if not old:
                 raise ClientNotFound()
-            locked_until = _from_item(old).get("verify_locked_until")
-            if locked_until is None:
-                # The last allowed attempt is still being checked: wait for its outcome.
-                raise VerificationLocked(lock_seconds)
-            if int(locked_until) > now:
-                raise VerificationLocked(int(locked_until) - now)
-            self._start_new_window(key, now)
+            locked_until = _stored(StoredClient, old).verification_locked_until(
+                max_failures=max_failures, lock_seconds=lock_seconds
+            )
+            if locked_until is not None and locked_until > now:
+                raise VerificationLocked(locked_until - now)
+            self._start_new_window(key, now=now, lock_seconds=lock_seconds)
         raise ConcurrentUpdate()
 
-    def _start_new_window(self, key: dict[str, Any], now: int) -> None:
+    def _start_new_window(self, key: dict[str, Any], *, now: int, lock_seconds: int) -> None:
         """An expired lock: reset the counter, once, whoever gets here first."""
-        try:
-            with _database_errors():
-                self._ddb.update_item(
-                    TableName=self._table,
-                    Key=key,
-                    UpdateExpression="SET verify_failures = :zero REMOVE verify_locked_until",
-                    ConditionExpression="verify_locked_until <= :now",
-                    ExpressionAttributeValues=_values(zero=0, now=now),
-                )
-        except ClientError as exc:
-            if _error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        self._update_unless_changed(
+            TableName=self._table,
+            Key=key,
+            UpdateExpression="SET verify_failures = :zero REMOVE verify_locked_until",
+            ConditionExpression="verify_locked_until <= :now OR (attribute_not_exists(verify_locked_until)"
+            " AND (attribute_not_exists(verify_attempted_at) OR verify_attempted_at <= :stale))",
+            ExpressionAttributeValues=_values(zero=0, now=now, stale=now - lock_seconds),
+        )
 
     def record_verification_failure(self, client_id: str, *, locked_until: int, max_failures: int) -> None:
         """A mismatch keeps its counted attempt; the one that exhausted the budget starts the lock."""
-        try:
-            with _database_errors():
-                self._ddb.update_item(
-                    TableName=self._table,
-                    Key=_to_item({"client_id": client_id}),
-                    UpdateExpression="SET verify_locked_until = :until",
-                    ConditionExpression="verify_failures >= :max AND attribute_not_exists(verify_locked_until)",
-                    ExpressionAttributeValues=_values(until=locked_until, max=max_failures),
-                )
-        except ClientError as exc:
-            if _error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        self._update_unless_changed(
+            TableName=self._table,
+            Key=_to_item({"client_id": client_id}),
+            UpdateExpression="SET verify_locked_until = :until",
+            ConditionExpression="verify_failures >= :max AND attribute_not_exists(verify_locked_until)",
+            ExpressionAttributeValues=_values(until=locked_until, max=max_failures),
+        )
 
     def record_verification_match(self, client: StoredClient, upgraded_hash: str | None) -> None:
         """A match resets the counter; a hash made with older parameters is replaced, unless the
@@ -346,18 +350,13 @@ class ClientRepository:
             update = "SET verify_failures = :zero, password_hash = :new_hash REMOVE verify_locked_until"
             values |= {"new_hash": upgraded_hash, "old_hash": client.password_hash}
             condition = "password_hash = :old_hash"
-        try:
-            with _database_errors():
-                self._ddb.update_item(
-                    TableName=self._table,
-                    Key=_to_item({"client_id": client.client_id}),
-                    UpdateExpression=update,
-                    ConditionExpression=condition,
-                    ExpressionAttributeValues=_values(**values),
-                )
-        except ClientError as exc:
-            if _error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        self._update_unless_changed(
+            TableName=self._table,
+            Key=_to_item({"client_id": client.client_id}),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=_values(**values),
+        )
 
     def exists(self, client_id: str) -> bool:
         with _database_errors():
@@ -373,6 +372,16 @@ class ClientRepository:
     @staticmethod
     def _guard(prefix: str, value: str, owner: str) -> dict[str, Any]:
         return _to_item({"client_id": prefix + value, "owner": owner})
+
+    def _update_unless_changed(self, **update: Any) -> None:
+        """An UpdateItem whose condition failing means someone else already did it (or made it
+        moot): nothing to do then."""
+        try:
+            with _database_errors():
+                self._ddb.update_item(**update)
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
 
     def _update_single(self, update: dict[str, Any]) -> None:
         try:
