@@ -104,6 +104,23 @@ def test_concurrent_updates_of_one_client_both_land(api, store, monkeypatch):
     assert store.guard_owner("email", "one@mail.ru") == client_id
 
 
+@pytest.mark.parametrize(
+    ("path", "body"), [("", {"email": "retried@mail.ru"}), ("/phone_number", {"phone": "89165550101"})]
+)
+def test_a_retried_change_of_email_or_phone_is_200_twice_not_a_conflict_with_itself(
+    api, store, monkeypatch, path, body
+):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+    # A client app retries after a timeout: both requests read before either writes.
+    statuses = race([("PATCH", f"/api/v1/clients/{client_id}{path}", body)] * 2, {"transact_write_items"}, monkeypatch)
+
+    assert statuses == [200, 200]
+    [(field, value)] = store.client(client_id).items() & {("email", "retried@mail.ru"), ("phone", "+79165550101")}
+    assert store.guard_owner(field, value) == client_id
+    assert store.client(client_id)["version"] == 2
+
+
 def test_parallel_wrong_passwords_never_get_more_attempts_than_the_lockout_allows(api, store, monkeypatch):
     client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
     path = f"/api/v1/clients/{client_id}/password/verify"

@@ -401,6 +401,10 @@ class ClientRepository:
             if _error_code(exc) != "TransactionCanceledException":
                 raise
             codes = _cancellation_codes(exc)
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                # The client's own item (always first) changed since it was read: what the guards
+                # said is stale too (a retried PATCH meets its own new guard). Re-read and retry.
+                raise ConcurrentUpdate() from exc
             for index, error in conflicts.items():
                 if index < len(codes) and codes[index] == "ConditionalCheckFailed":
                     raise error() from exc
