@@ -55,3 +55,20 @@ def test_a_whole_client_lifecycle_leaks_nothing(api, store, monkeypatch, log_out
     assert client_id in logs  # the id is what we log instead
     for value in [*secrets, *personal, "Leak.Check"]:
         assert value.lower() not in logs.lower()
+
+
+def test_field_names_a_caller_made_up_are_refused_but_never_logged(api, log_output):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+    made_up = ["leak.me@mail.ru", "89161234567"]
+
+    body = api.call("PATCH", f"/api/v1/clients/{client_id}", body=dict.fromkeys(made_up, "x") | {"first_name": "Ян"})
+    query = api.call(
+        "GET", f"/api/v1/clients/{client_id}/sessions", query="89161234567=1&89161234567=2&limit=1&limit=2"
+    )
+
+    assert body.status == query.status == 422
+    assert sorted(e["field"] for e in body.json()["errors"]) == sorted(made_up)
+    logs = log_output.getvalue()
+    assert not [name for name in made_up if name in logs]
+    rejected = [json.loads(line) for line in logs.splitlines() if '"request rejected"' in line]
+    assert [r["fields"] for r in rejected] == [["<unknown>", "<unknown>"], ["<unknown>", "limit"]]

@@ -52,13 +52,21 @@ class Problem:
     field: str | None = None
 
 
-class RequestRejected(Exception):
-    """A request refused before it reaches the domain (size, media type, JSON, parameters)."""
+# Logged in place of a field name the caller made up: the name itself may be personal data.
+UNKNOWN_FIELD = "<unknown>"
 
-    def __init__(self, problem: Problem, errors: list[dict[str, str]] | None = None) -> None:
+
+class RequestRejected(Exception):
+    """A request refused before it reaches the domain (size, media type, JSON, parameters).
+    `logged_fields` names the fields for the log: ours only, never a caller's unknown key."""
+
+    def __init__(
+        self, problem: Problem, errors: list[dict[str, str]] | None = None, logged_fields: list[str] | None = None
+    ) -> None:
         super().__init__(problem.code)
         self.problem = problem
         self.errors = errors
+        self.logged_fields = logged_fields or []
 
 
 PAYLOAD_TOO_LARGE = Problem(413, "payload_too_large", "Payload too large", "The request body is over 16 KiB.")
@@ -151,7 +159,8 @@ def client_id_param(value: str | None) -> str:
     try:
         client_id = parse_client_id(value)
     except PydanticCustomError as exc:
-        raise RequestRejected(VALIDATION_ERROR, [{"field": "client_id", "message": exc.message()}]) from None
+        errors = [{"field": "client_id", "message": exc.message()}]
+        raise RequestRejected(VALIDATION_ERROR, errors, ["client_id"]) from None
     logger.append_keys(client_id=client_id)
     return client_id
 
@@ -177,7 +186,8 @@ def parse_query[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) 
     repeated = sorted(name for name, values in params.items() if len(values) > 1)
     if repeated:
         errors = [{"field": name, "message": "must be given at most once"} for name in repeated]
-        raise RequestRejected(VALIDATION_ERROR, errors)
+        logged = [name if name in model.model_fields else UNKNOWN_FIELD for name in repeated]
+        raise RequestRejected(VALIDATION_ERROR, errors, logged)
     return _validated(model, {name: values[0] for name, values in params.items()})
 
 
@@ -187,7 +197,7 @@ def _validated[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise RequestRejected(VALIDATION_ERROR, _field_errors(exc)) from None
+        raise RequestRejected(VALIDATION_ERROR, *_field_errors(exc)) from None
 
 
 def _body_bytes(body: str, is_base64: bool) -> bytes:
@@ -227,13 +237,15 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
-    errors = []
+def _field_errors(exc: ValidationError) -> tuple[list[dict[str, str]], list[str]]:
+    """The problem's `errors`, and the field names fit for the log."""
+    errors, logged = [], []
     for error in exc.errors(include_url=False, include_input=False, include_context=False):
         field = ".".join(str(part) for part in error["loc"]) or "body"
-        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
-        errors.append({"field": field, "message": message})
-    return errors
+        unknown = error["type"] == "extra_forbidden"
+        errors.append({"field": field, "message": "unknown field" if unknown else error["msg"]})
+        logged.append(UNKNOWN_FIELD if unknown else field)
+    return errors, logged
 
 
 # ---------------------------------------------------------------- the resolver
@@ -253,9 +265,8 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestRejected)
     def _rejected(exc: RequestRejected) -> Response:
-        # Field names only: the values may be personal data.
-        fields = [error["field"] for error in exc.errors or ()]
-        logger.info("request rejected", extra={"code": exc.problem.code, "fields": fields})
+        # Field names only, ours: the values, and names a caller made up, may be personal data.
+        logger.info("request rejected", extra={"code": exc.problem.code, "fields": exc.logged_fields})
         return problem_response(exc.problem, errors=exc.errors)
 
     @app.exception_handler(DomainError)

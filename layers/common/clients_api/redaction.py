@@ -3,7 +3,8 @@
 The code never logs an email, phone, password or hash on purpose (it logs the client id). This
 filter, on the layer's logger, catches what slips through anyway:
 - exception messages are dropped (type and traceback stay): they can carry request values;
-- emails, E.164 phone numbers and Argon2 hashes are masked in the message and string extras.
+- emails, E.164 phone numbers and Argon2 hashes are masked in the message, in string extras and
+  in lists of strings.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class PersonalDataFilter(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         for name, value in vars(record).items():
-            if name not in _STANDARD_ATTRIBUTES and isinstance(value, str):
+            if name in _STANDARD_ATTRIBUTES:
+                continue
+            if isinstance(value, str):
                 setattr(record, name, redact(value))
+            elif isinstance(value, list | tuple):
+                setattr(record, name, [redact(item) if isinstance(item, str) else item for item in value])
         return True
