@@ -364,6 +364,8 @@ class ClientRepository:
                 TableName=self._table,
                 Key=_to_item({"client_id": client_id}),
                 ProjectionExpression="client_id",
+                # A client registered a moment ago must not be a 404 on its sessions.
+                ConsistentRead=True,
             )
         return "Item" in response
 
