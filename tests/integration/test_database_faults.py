@@ -85,7 +85,9 @@ def test_transaction_conflicts_are_retried_a_bounded_number_of_rounds_then_503(a
         response = api.call("PATCH", f"/api/v1/clients/{client_id}/phone_number", body={"phone": "+79092479990"})
 
     assert_503(response)
-    assert 1 <= conflict.attempts <= 3 * MAX_ATTEMPTS
+    # Three read-and-write rounds (profiles._UPDATE_ATTEMPTS); botocore does not retry a cancelled
+    # transaction by itself.
+    assert conflict.attempts == 3
     assert store.snapshot() == before
 
 
