@@ -28,7 +28,7 @@ def get_client(client_id: str) -> Response:
 @app.get("/api/v1/clients")
 def get_client_by_lookup() -> Response:
     lookup = parse_body(app, ClientLookup) if has_body(app) else parse_query(app, ClientLookup)
-    return json_response(profiles.get_profile(lookup.client_id, repository))
+    return json_response(profiles.get_profile(client_id_param(lookup.client_id), repository))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -50,6 +51,17 @@ def test_the_notes_query_and_body_forms_serve_the_same_profile(api, client, form
 
     assert by_lookup.status == 200
     assert by_lookup.json() == by_path
+
+
+@pytest.mark.parametrize("form", ["query", "body"])
+def test_every_log_line_of_a_lookup_names_the_client(api, form, log_output):
+    unknown = str(uuid.uuid4())
+
+    assert api.call("GET", "/api/v1/clients", **{form: {"client_id": unknown}}).status == 404
+
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    assert lines
+    assert {line.get("client_id") for line in lines} == {unknown}
 
 
 def test_upper_case_id_finds_the_same_client(api, client):

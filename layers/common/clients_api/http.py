@@ -33,7 +33,7 @@ from clients_api.errors import (
 from clients_api.fields import parse_client_id
 from clients_api.models import ProblemDetails
 from clients_api.observability import Metric, count, logger, metrics, tracer
-from clients_api.settings import get_settings
+from clients_api.settings import MAX_BODY_BYTES, get_settings
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -69,7 +69,9 @@ class RequestRejected(Exception):
         self.logged_fields = logged_fields or []
 
 
-PAYLOAD_TOO_LARGE = Problem(413, "payload_too_large", "Payload too large", "The request body is over 16 KiB.")
+PAYLOAD_TOO_LARGE = Problem(
+    413, "payload_too_large", "Payload too large", f"The request body is over {MAX_BODY_BYTES // 1024} KiB."
+)
 UNSUPPORTED_MEDIA_TYPE = Problem(
     415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json."
 )
@@ -175,7 +177,7 @@ def parse_body[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) -
     raw = _body_bytes(event.body or "", event.is_base64_encoded)
     if len(raw) > get_settings().max_body_bytes:
         raise RequestRejected(PAYLOAD_TOO_LARGE)
-    content_type = event.headers.get("content-type") or event.headers.get("Content-Type")
+    content_type = event.headers.get("content-type")  # powertools' headers ignore case
     if raw and content_type and not _is_json_media_type(content_type):
         raise RequestRejected(UNSUPPORTED_MEDIA_TYPE)
     return _validated(model, _json_object(raw))

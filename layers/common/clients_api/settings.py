@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+# Request bodies are capped (in bytes) well below API Gateway's 10 MB: our largest valid body (a
+# full registration) is under 3 KiB even in 4-byte UTF-8. The WAF rule in template.yaml matches.
+MAX_BODY_BYTES = 16 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -17,9 +21,7 @@ class Settings:
     verify_lock_seconds: int
     # The browser origin allowed to read our answers (template parameter CorsAllowOrigin).
     cors_allow_origin: str = "*"
-    # Request bodies are capped (in bytes) well below API Gateway's 10 MB: our largest valid
-    # body (a full registration) is under 3 KiB even in 4-byte UTF-8.
-    max_body_bytes: int = 16 * 1024
+    max_body_bytes: int = MAX_BODY_BYTES
     # Sent as Retry-After when DynamoDB throttles or cannot be reached.
     unavailable_retry_after_seconds: int = 1
 
