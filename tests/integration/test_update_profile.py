@@ -87,6 +87,17 @@ def test_both_phone_spellings_at_once_is_422(api, store, client):
     assert store.snapshot() == before
 
 
+@pytest.mark.parametrize("null_one", ["phone", "phone_number"])
+def test_a_null_spelling_beside_the_other_is_no_value_not_a_second_one(api, store, client, null_one):
+    client_id, _ = client
+    other = {"phone": "phone_number", "phone_number": "phone"}[null_one]
+
+    response = api.call("PATCH", f"/api/v1/clients/{client_id}", body={null_one: None, other: "8 909 247-00-11"})
+
+    assert response.status == 200
+    assert store.client(client_id)["phone"] == "+79092470011"
+
+
 def test_email_change_moves_the_guard_in_one_step(api, store, client):
     client_id, body = client
 

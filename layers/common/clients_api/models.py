@@ -77,14 +77,15 @@ class ProfileUpdate(RequestModel):
 
 
 class PhoneAliases(ProfileUpdate):
-    """`phone` and `phone_number` name the same field; sending both is ambiguous."""
+    """`phone` and `phone_number` name the same field; a value under both is ambiguous. A null one
+    is no value (absent and null mean the same everywhere), so it may sit beside the other."""
 
     phone: Phone | None = None
     phone_number: Phone | None = None
 
     @model_validator(mode="after")
     def _one_phone_spelling(self) -> Self:
-        if {"phone", "phone_number"} <= self.model_fields_set:
+        if self.phone is not None and self.phone_number is not None:
             raise PydanticCustomError("phone_alias", "send either phone or phone_number, not both")
         return self
 
