@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tools.local_api.journal import CorruptJournal, Journal
 from tools.local_api.store import EmbeddedDynamoDB, StoreBusy
@@ -30,12 +33,12 @@ class Store:
         self.server: EmbeddedDynamoDB | None = None
         self.client: Any = None
 
-    def start(self, *, fresh: bool = False) -> Any:
+    def start(self, *, fresh: bool = False, region: str = "eu-central-1") -> Any:
         self.server = EmbeddedDynamoDB(self.data_dir, fresh=fresh)
         self.client = boto3.client(
             "dynamodb",
             endpoint_url=self.server.endpoint,
-            region_name="eu-central-1",
+            region_name=region,
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
@@ -135,3 +138,78 @@ def test_requests_for_other_services_are_refused(store: Store) -> None:
     with pytest.raises(Exception, match="400"):
         sqs.list_queues()
     assert client.list_tables()["TableNames"] == []
+
+
+def test_one_database_whatever_region_a_caller_signs_for_even_across_restarts(store: Store) -> None:
+    client = store.start(region="eu-central-1")
+    client.create_table(**TABLE)
+    client.put_item(TableName="things", Item={"id": {"S": "one"}})
+    store.stop()
+
+    client = store.start(region="us-west-2")
+
+    assert client.get_item(TableName="things", Key={"id": {"S": "one"}})["Item"] == {"id": {"S": "one"}}
+
+
+class StingyDisk:
+    """A journal file that takes a few bytes per write, then, once `room` is used up, refuses
+    with ENOSPC: what a full disk or a file-size limit does to an unbuffered write."""
+
+    def __init__(self, real: Any, room: int) -> None:
+        self.real, self.room = real, room
+
+    def write(self, data: Any) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written = self.real.write(bytes(data[: min(7, self.room)]))
+        self.room -= written
+        return written
+
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def journal_on(store: Store, room: int) -> None:
+    journal = store.server.app._journal  # type: ignore[union-attr]
+    journal._file = StingyDisk(journal.path.open("ab", buffering=0), room)
+
+
+def test_a_write_taken_a_few_bytes_at_a_time_is_journaled_whole(store: Store) -> None:
+    client = store.start()
+    client.create_table(**TABLE)
+    journal_on(store, room=10_000)
+
+    client.put_item(TableName="things", Item={"id": {"S": "piecemeal"}, "text": {"S": "x" * 300}})
+    store.stop()
+
+    assert store.start().get_item(TableName="things", Key={"id": {"S": "piecemeal"}})["Item"]["text"]["S"] == "x" * 300
+
+
+def test_a_write_the_disk_refuses_is_a_500_and_the_store_stops_serving(store: Store) -> None:
+    client = store.start()
+    client.create_table(**TABLE)
+    client.put_item(TableName="things", Item={"id": {"S": "kept"}})
+    size = store.journal.stat().st_size
+    journal_on(store, room=20)
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=store.server.endpoint,  # type: ignore[union-attr]
+        region_name="eu-central-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+    with pytest.raises(ClientError) as refused:
+        client.put_item(TableName="things", Item={"id": {"S": "lost"}})
+    assert refused.value.response["Error"]["Code"] == "InternalServerError"
+    assert store.journal.stat().st_size == size  # no half line left behind
+    with pytest.raises(ClientError):
+        client.get_item(TableName="things", Key={"id": {"S": "lost"}})  # never served from memory
+    store.stop()
+
+    store.start()
+    assert store.count() == 1

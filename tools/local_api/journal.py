@@ -21,8 +21,8 @@ class CorruptJournal(Exception):
 
 @dataclass(frozen=True)
 class Entry:
-    """One DynamoDB request, as sent: its region (moto keeps one store per region), the
-    operation (`PutItem`) and the JSON body."""
+    """One DynamoDB request: the region it ran in (the store's shared one; kept for older
+    journals), the operation (`PutItem`) and the JSON body."""
 
     region: str
     operation: str
@@ -63,11 +63,21 @@ class Journal:
         _fsync_directory(self.path.parent)
 
     def append(self, entry: Entry) -> None:
-        """Returns once the entry is on disk."""
+        """Returns once the whole entry is on disk. If it cannot be (disk full, file too large),
+        the file is cut back to where the entry began, so no half line stays behind, and the
+        OSError goes to the caller."""
         if self._file is None:
             self._file = self.path.open("ab", buffering=0)
-        self._file.write(entry.line())
-        os.fsync(self._file.fileno())
+        fd = self._file.fileno()
+        start = os.fstat(fd).st_size
+        pending = memoryview(entry.line())
+        try:
+            while pending:  # an unbuffered write may take only part of what it is given
+                pending = pending[self._file.write(pending) :]
+            os.fsync(fd)
+        except OSError:
+            os.ftruncate(fd, start)
+            raise
 
     def close(self) -> None:
         if self._file is not None:

@@ -12,6 +12,7 @@ import fcntl
 import io
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -26,7 +27,19 @@ from tools.local_api.journal import Entry, Journal
 
 LOG = logging.getLogger(__name__)
 _TARGET_PREFIX = "DynamoDB_20120810."
-_DEFAULT_REGION = "us-east-1"  # what moto assumes when a request names none
+# One database whatever region a caller signs for, as DynamoDB Local's -sharedDb: moto keeps a
+# store per region, and data written under one AWS_REGION must not vanish under another.
+_SHARED_REGION = "us-east-1"
+# What every request gets once the journal failed: DynamoDB's own 500 (botocore retries it, then
+# the functions answer 503).
+_JOURNAL_FAILED = (
+    "500 Internal Server Error",
+    [("Content-Type", "application/x-amz-json-1.0")],
+    json.dumps(
+        {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "local journal failed"}
+    ).encode(),
+)
+_CREDENTIAL_REGION = re.compile(r"(Credential=[^/,]*/[^/,]*/)[^/,]*")
 # Operations that never change data; anything else (including operations added to DynamoDB
 # later) is journaled.
 _READ_ONLY_PREFIXES = ("Get", "BatchGet", "TransactGet", "Query", "Scan", "Describe", "List")
@@ -63,6 +76,7 @@ class JournaledDynamoDB:
         self._moto = create_backend_app("dynamodb")
         self._journal = journal
         self._lock = threading.Lock()
+        self._failed = False
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -72,10 +86,23 @@ class JournaledDynamoDB:
         operation = target.removeprefix(_TARGET_PREFIX)
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["HTTP_AUTHORIZATION"] = _CREDENTIAL_REGION.sub(
+            rf"\g<1>{_SHARED_REGION}", environ.get("HTTP_AUTHORIZATION", ""), count=1
+        )
         with self._lock:
-            status, headers, payload = self._call_moto(environ)
-            if status.startswith("2") and not operation.startswith(_READ_ONLY_PREFIXES):
-                self._journal.append(Entry(_region(environ), operation, json.loads(body or b"{}")))
+            if self._failed:
+                status, headers, payload = _JOURNAL_FAILED
+            else:
+                status, headers, payload = self._call_moto(environ)
+                if status.startswith("2") and not operation.startswith(_READ_ONLY_PREFIXES):
+                    try:
+                        self._journal.append(Entry(_SHARED_REGION, operation, json.loads(body or b"{}")))
+                    except OSError:
+                        # moto now holds a write the disk does not: serve nothing more (fail-stop)
+                        # rather than answer reads with data a restart would lose.
+                        LOG.exception("DynamoDB store: the journal cannot be written; restart when fixed")
+                        self._failed = True
+                        status, headers, payload = _JOURNAL_FAILED
         start_response(status, headers)
         return [payload]
 
@@ -92,7 +119,7 @@ class JournaledDynamoDB:
         # Table operations keep their order; items come after them. (This assumes no table
         # operation depends on items, e.g. CreateBackup: nothing here uses those.)
         schema = [entry for entry in entries if entry.operation not in _ITEM_WRITES]
-        items = list(self._snapshot({entry.region for entry in entries}))
+        items = list(self._snapshot())
         self._journal.rewrite(schema + items)
         return sum(len(writes) for entry in items for writes in entry.body["RequestItems"].values())
 
@@ -109,7 +136,8 @@ class JournaledDynamoDB:
         return status, list(headers.to_wsgi_list()), payload
 
     def _request(self, entry: Entry) -> tuple[str, Any]:
-        """Send one request to moto in-process, as a client in `entry.region` would."""
+        """Send one request to moto in-process, in the shared region (journals written before it
+        was shared name other regions: their data joins the one database)."""
         environ = EnvironBuilder(
             method="POST",
             path="/",
@@ -117,27 +145,26 @@ class JournaledDynamoDB:
             headers={
                 "X-Amz-Target": _TARGET_PREFIX + entry.operation,
                 "Content-Type": "application/x-amz-json-1.0",
-                "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20000101/{entry.region}/dynamodb/aws4_request",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20000101/{_SHARED_REGION}/dynamodb/aws4_request",
             },
         ).get_environ()
         status, _, payload = self._call_moto(environ)
         return status, json.loads(payload or b"{}")
 
-    def _snapshot(self, regions: set[str]) -> Iterator[Entry]:
+    def _snapshot(self) -> Iterator[Entry]:
         """Every item of every table, as BatchWriteItem requests."""
-        for region in sorted(regions):
-            for table in self._paginate(region, "ListTables", {}, "TableNames", "LastEvaluatedTableName"):
-                scan = {"TableName": table, "ConsistentRead": True}
-                items = list(self._paginate(region, "Scan", scan, "Items", "LastEvaluatedKey"))
-                for start in range(0, len(items), _BATCH_WRITE_MAX):
-                    chunk = items[start : start + _BATCH_WRITE_MAX]
-                    requests = [{"PutRequest": {"Item": item}} for item in chunk]
-                    yield Entry(region, "BatchWriteItem", {"RequestItems": {table: requests}})
+        for table in self._paginate("ListTables", {}, "TableNames", "LastEvaluatedTableName"):
+            scan = {"TableName": table, "ConsistentRead": True}
+            items = list(self._paginate("Scan", scan, "Items", "LastEvaluatedKey"))
+            for start in range(0, len(items), _BATCH_WRITE_MAX):
+                chunk = items[start : start + _BATCH_WRITE_MAX]
+                requests = [{"PutRequest": {"Item": item}} for item in chunk]
+                yield Entry(_SHARED_REGION, "BatchWriteItem", {"RequestItems": {table: requests}})
 
-    def _paginate(self, region: str, operation: str, body: dict[str, Any], key: str, cursor: str) -> Iterator[Any]:
+    def _paginate(self, operation: str, body: dict[str, Any], key: str, cursor: str) -> Iterator[Any]:
         start_key = {"LastEvaluatedTableName": "ExclusiveStartTableName", "LastEvaluatedKey": "ExclusiveStartKey"}
         while True:
-            status, page = self._request(Entry(region, operation, body))
+            status, page = self._request(Entry(_SHARED_REGION, operation, body))
             if not status.startswith("2"):
                 raise ReplayFailed(f"{operation} answered {status}: {page}")
             yield from page.get(key, [])
@@ -175,12 +202,3 @@ class EmbeddedDynamoDB:
         self._thread.join()
         self.app.close()
         self._lock_file.close()
-
-
-def _region(environ: dict[str, Any]) -> str:
-    """The region a signed request was made for, from its credential scope, as moto reads it."""
-    authorization = environ.get("HTTP_AUTHORIZATION", "")
-    try:
-        return authorization.split(",")[0].split()[1].split("/")[2]
-    except IndexError:
-        return _DEFAULT_REGION
