@@ -163,3 +163,10 @@ def test_a_slow_init_does_not_eat_into_the_invocations_timeout(runtime: ProcessR
 
     assert result["calls"] == 1
     assert result["remaining_ms"] > 500
+
+
+def test_an_editors_dangling_lock_link_next_to_the_code_breaks_nothing(runtime: ProcessRuntime, tmp_path: Path) -> None:
+    function = config(tmp_path, "One")
+    (tmp_path / "One" / ".#app.py").symlink_to("user@host.1234:1700000000")  # what Emacs leaves
+
+    assert invoke(runtime, function)["calls"] == 1

@@ -85,7 +85,12 @@ def code_version(paths: tuple[Path, ...]) -> int:
         for directory, subdirs, files in os.walk(top):
             subdirs[:] = [d for d in subdirs if d != "__pycache__"]
             for name in files:
-                stat = os.stat(os.path.join(directory, name))
+                # lstat, and skip what vanished mid-walk: editors keep dangling lock symlinks
+                # (Emacs' .#app.py) and short-lived swap files next to the code.
+                try:
+                    stat = os.lstat(os.path.join(directory, name))
+                except FileNotFoundError:
+                    continue
                 stamps.append((directory, name, stat.st_mtime_ns, stat.st_size))
     return hash(frozenset(stamps))
 
