@@ -2,6 +2,7 @@
 # Each sets itself up: a Python 3.13 virtualenv in .venv with the pinned dependencies.
 
 PYTHON ?= python3.13
+PORT ?= 3000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -17,7 +18,7 @@ UV := $(BIN)/uv
 
 $(UV):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python -m venv $(VENV)
-	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 13), f"need Python 3.13, got {sys.version}"'
+	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 13), f"need Python 3.13, got {sys.version}: install it, then rm -rf $(VENV)"'
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 
 # uv reads no pip configuration: where only pip's configured index or wheel folder is reachable,
@@ -54,10 +55,11 @@ clean:
 .PHONY: demo openapi tables
 
 # The whole API from template.yaml on 127.0.0.1:3000, with an embedded DynamoDB whose data
-# survives restarts (in .local/). `make run FRESH=1` starts empty; a non-empty
+# survives restarts (in .local/). `make run FRESH=1` starts empty, `make run PORT=3001` serves
+# elsewhere when 3000 is taken; a non-empty
 # AWS_ENDPOINT_URL_DYNAMODB uses that DynamoDB instead (DynamoDB Local, AWS).
 run: $(STAMP)
-	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port 3000 $(if $(FRESH),--fresh)
+	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) $(if $(FRESH),--fresh)
 
 # A demo client with sessions in every status, loaded into the running `make run`.
 demo: $(STAMP)

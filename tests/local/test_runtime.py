@@ -21,6 +21,7 @@ from tools.local_api.runtime import ProcessRuntime
 pytestmark = pytest.mark.slow
 
 HANDLER = """
+import decimal
 import os
 import time
 
@@ -36,6 +37,8 @@ def handler(event, context):
     time.sleep(event.get("sleep", 0))
     if event.get("fail"):
         raise ValueError("asked to fail")
+    if event.get("decimal"):
+        return {"cost": decimal.Decimal("3000.50")}
     return {
         "version": VERSION,
         "pid": os.getpid(),
@@ -170,3 +173,9 @@ def test_an_editors_dangling_lock_link_next_to_the_code_breaks_nothing(runtime: 
     (tmp_path / "One" / ".#app.py").symlink_to("user@host.1234:1700000000")  # what Emacs leaves
 
     assert invoke(runtime, function)["calls"] == 1
+
+
+def test_a_decimal_in_the_result_is_a_number_as_lambdas_runtime_writes_it(
+    runtime: ProcessRuntime, tmp_path: Path
+) -> None:
+    assert invoke(runtime, config(tmp_path, "One"), decimal=True) == {"cost": 3000.5}

@@ -13,6 +13,7 @@ function prints or logs goes to stderr, as it goes to CloudWatch on Lambda.
 
 from __future__ import annotations
 
+import decimal
 import importlib
 import json
 import os
@@ -76,6 +77,13 @@ def load_handler(handler: str) -> Handler | str:
         return error_payload(exc)
 
 
+def _as_lambda_serialises(value: object) -> object:
+    """What the Python runtime's marshaller adds to json: a Decimal becomes a float."""
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def invoke(handler: Handler, request: dict[str, Any]) -> str:
     context = LambdaContext(request["request_id"], request["deadline_ms"])
     try:
@@ -84,7 +92,7 @@ def invoke(handler: Handler, request: dict[str, Any]) -> str:
         traceback.print_exc()
         return error_payload(exc)
     try:
-        return json.dumps(result, ensure_ascii=False)
+        return json.dumps(result, ensure_ascii=False, default=_as_lambda_serialises)
     except (TypeError, ValueError) as exc:
         return error_payload(exc, "Runtime.MarshalError")
 
