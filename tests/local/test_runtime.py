@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -17,6 +20,8 @@ from samcli.local.lambdafn.config import FunctionConfig
 from samcli.local.lambdafn.env_vars import EnvironmentVariables
 
 from tools.local_api.runtime import ProcessRuntime
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
@@ -179,3 +184,54 @@ def test_a_decimal_in_the_result_is_a_number_as_lambdas_runtime_writes_it(
     runtime: ProcessRuntime, tmp_path: Path
 ) -> None:
     assert invoke(runtime, config(tmp_path, "One"), decimal=True) == {"cost": 3000.5}
+
+
+_SERVER = """
+import sys
+from pathlib import Path
+
+from tests.local.test_runtime import config, invoke
+from tools.local_api.runtime import ProcessRuntime
+
+root = Path(sys.argv[1])
+(root / "layer").mkdir()
+(root / "layer" / "shared.py").write_text("NAME = 'x'\\n")
+invoke(ProcessRuntime(root), config(root, "One"), sleep=60)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_busy_worker_leaves_when_its_server_is_killed_outright(tmp_path: Path) -> None:
+    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(tmp_path)], cwd=ROOT)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 30
+        while not (workers := _children(server.pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert workers, "the server started no worker"
+        time.sleep(1)  # the handler is now sleeping through its request
+    finally:
+        server.kill()
+        server.wait()
+
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if _running(pid)]

@@ -18,6 +18,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -97,7 +98,16 @@ def invoke(handler: Handler, request: dict[str, Any]) -> str:
         return error_payload(exc, "Runtime.MarshalError")
 
 
+def _exit_with_the_server(server: int) -> None:
+    """A server killed outright (kill -9) cannot stop its workers, and a busy one would not see
+    stdin close until its handler returns: leave as soon as the server is gone."""
+    while os.getppid() == server:
+        time.sleep(1)
+    os._exit(1)
+
+
 def main() -> None:
+    threading.Thread(target=_exit_with_the_server, args=(os.getppid(),), daemon=True).start()
     handler_name, *paths = sys.argv[1:]
     replies = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # print() and log lines go to stderr, never into the replies
