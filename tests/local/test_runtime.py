@@ -32,6 +32,8 @@ import time
 
 import shared
 
+if os.path.exists(os.environ.get("BROKEN_FLAG", "/nonexistent")):
+    raise ImportError("a dependency is missing")
 time.sleep(float(os.environ["INIT_SECONDS"]))  # a slow import, as of a heavy dependency
 calls = 0
 
@@ -86,7 +88,11 @@ def config(
         function_memory=128,
         function_timeout=timeout,
         function_handler="app.handler",
-        variables={"GREETING": greeting, "INIT_SECONDS": str(init_seconds)},
+        variables={
+            "GREETING": greeting,
+            "INIT_SECONDS": str(init_seconds),
+            "BROKEN_FLAG": str(tmp_path / "broken"),
+        },
     )
     return FunctionConfig(
         name=name,
@@ -235,3 +241,17 @@ def test_a_busy_worker_leaves_when_its_server_is_killed_outright(tmp_path: Path)
     while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in workers if _running(pid)]
+
+
+def test_a_failed_init_is_answered_then_retried_in_a_fresh_worker(runtime: ProcessRuntime, tmp_path: Path) -> None:
+    function = config(tmp_path, "One")
+    broken = tmp_path / "broken"  # outside the code: the code itself does not change
+    broken.touch()
+
+    failed = invoke(runtime, function)
+    broken.unlink()
+    recovered = invoke(runtime, function)
+
+    assert failed["errorType"] == "Runtime.ImportModuleError"
+    assert failed["errorMessage"] == "a dependency is missing"
+    assert recovered["calls"] == 1

@@ -47,6 +47,14 @@ class InvocationTimedOut(InvocationFailed):
     error_type = "Sandbox.Timedout"
 
 
+class InitFailed(InvocationFailed):
+    """The code failed to load; `payload` is the worker's answer in Lambda's error shape."""
+
+    def __init__(self, payload: str) -> None:
+        super().__init__("init failed")
+        self.payload = payload
+
+
 @dataclass(frozen=True)
 class WorkerSpec:
     """Everything a worker is started from; a worker serves only requests with an equal spec."""
@@ -115,7 +123,9 @@ class Worker:
     def invoke(self, event: str) -> str:
         """The function's JSON result (or Lambda's error shape). Raises InvocationFailed."""
         if not self._initialised:
-            self._read_line(time.time() + INIT_TIMEOUT_S + self.spec.timeout)  # the worker's "ready"
+            ready = self._read_line(time.time() + INIT_TIMEOUT_S + self.spec.timeout)
+            if ready != b"ready":
+                raise InitFailed(ready.decode())
             self._initialised = True
         deadline = time.time() + self.spec.timeout
         request = {"event": event, "request_id": str(uuid.uuid4()), "deadline_ms": int(deadline * 1000)}
@@ -168,6 +178,9 @@ class ProcessRuntime:
         worker = self._acquire(spec)
         try:
             result = worker.invoke(event)
+        except InitFailed as exc:  # the next invocation starts a fresh worker, as Lambda does
+            self._discard(worker)
+            result = exc.payload
         except InvocationFailed as exc:
             LOG.warning("%s: %s", spec.function, exc)
             self._discard(worker)

@@ -5,10 +5,12 @@ Started by runtime.py as `python -I worker.py <handler> <code dir> [<layer dir>.
 function's environment and nothing else. It imports only the standard library itself, so the
 function sees its own code, its layer and the installed packages, as on Lambda.
 
-Protocol: one line `ready` on the original stdout once the handler's module is loaded (the end of
-the init phase); then one JSON line per invocation on stdin (`event`, `request_id`, `deadline_ms`),
-one line back on the original stdout: the handler's JSON result or Lambda's error shape. Whatever the
-function prints or logs goes to stderr, as it goes to CloudWatch on Lambda.
+Protocol: at the end of the init phase, one line on the original stdout: `ready`, or Lambda's
+error shape when the code failed to load (the worker then exits: Lambda retries init in a fresh
+environment on the next invocation, and so does runtime.py). Then one JSON line per invocation
+on stdin (`event`, `request_id`, `deadline_ms`), one line back on the original stdout: the
+handler's JSON result or Lambda's error shape. Whatever the function prints or logs goes to
+stderr, as it goes to CloudWatch on Lambda.
 """
 
 from __future__ import annotations
@@ -62,8 +64,7 @@ def error_payload(exc: BaseException, error_type: str | None = None) -> str:
 
 
 def load_handler(handler: str) -> Handler | str:
-    """The handler, or the error payload every invocation answers with when the code fails to
-    load (until the code changes and runtime.py starts a new worker)."""
+    """The handler, or Lambda's error payload when the code fails to load."""
     module_name, _, function_name = handler.rpartition(".")
     try:
         module = importlib.import_module(module_name.replace("/", "."))
@@ -114,10 +115,12 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     sys.path[:0] = paths
     handler = load_handler(handler_name)
+    if isinstance(handler, str):
+        replies.write(handler.encode() + b"\n")
+        return
     replies.write(b"ready\n")
     for line in sys.stdin.buffer:  # ends when the server goes away, however it went
-        reply = handler if isinstance(handler, str) else invoke(handler, json.loads(line))
-        replies.write(reply.encode() + b"\n")
+        replies.write(invoke(handler, json.loads(line)).encode() + b"\n")
 
 
 if __name__ == "__main__":
