@@ -19,7 +19,7 @@ from samcli.lib.utils.stream_writer import StreamWriter
 from samcli.local.lambdafn.config import FunctionConfig
 from samcli.local.lambdafn.env_vars import EnvironmentVariables
 
-from tools.local_api.runtime import ProcessRuntime
+from tools.local_api.runtime import InvocationFailed, ProcessRuntime
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -255,3 +255,14 @@ def test_a_failed_init_is_answered_then_retried_in_a_fresh_worker(runtime: Proce
     assert failed["errorType"] == "Runtime.ImportModuleError"
     assert failed["errorMessage"] == "a dependency is missing"
     assert recovered["calls"] == 1
+
+
+def test_no_worker_outlives_a_stopped_runtime(runtime: ProcessRuntime, tmp_path: Path) -> None:
+    function = config(tmp_path, "One")
+    pid = invoke(runtime, function)["pid"]
+
+    runtime.stop()
+
+    with pytest.raises(InvocationFailed):
+        invoke(runtime, function)
+    assert not _running(pid)

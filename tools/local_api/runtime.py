@@ -161,6 +161,7 @@ class ProcessRuntime:
         self._idle: dict[str, list[Worker]] = defaultdict(list)
         self._busy: set[Worker] = set()
         self._lock = threading.Lock()
+        self._stopped = False  # request threads may still arrive while the server stops
 
     def invoke(
         self,
@@ -192,6 +193,7 @@ class ProcessRuntime:
 
     def stop(self) -> None:
         with self._lock:
+            self._stopped = True
             workers = [*self._busy, *(w for idle in self._idle.values() for w in idle)]
             self._idle.clear()
             self._busy.clear()
@@ -211,13 +213,19 @@ class ProcessRuntime:
         if worker is None:
             worker = Worker(spec)
         with self._lock:
-            self._busy.add(worker)
-        return worker
+            if not self._stopped:
+                self._busy.add(worker)
+                return worker
+        worker.stop()
+        raise InvocationFailed(f"{spec.function}: the server is stopping")
 
     def _release(self, worker: Worker) -> None:
         with self._lock:
             self._busy.discard(worker)
-            self._idle[worker.spec.function].append(worker)
+            if not self._stopped:
+                self._idle[worker.spec.function].append(worker)
+                return
+        worker.stop()
 
     def _discard(self, worker: Worker) -> None:
         with self._lock:
