@@ -28,6 +28,15 @@ $(STAMP): requirements-dev.lock | $(UV)
 		|| $(BIN)/pip install --quiet -r requirements-dev.lock
 	@touch $(STAMP)
 
+# What `make run` gives the functions beside their code: the layer's requirements for this
+# machine, apart from the dev tools (tools/local_api/server.py, LAYER_SITE).
+LAYER_SITE := $(VENV)/layer-site
+$(LAYER_SITE)/.installed: layers/common/requirements.txt requirements-dev.lock | $(STAMP)
+	rm -rf $(LAYER_SITE)
+	$(UV) pip install --quiet --python $(BIN)/python --target $(LAYER_SITE) -r layers/common/requirements.txt -c requirements-dev.lock \
+		|| $(BIN)/pip install --quiet --target $(LAYER_SITE) -r layers/common/requirements.txt -c requirements-dev.lock
+	@touch $@
+
 # requirements-dev.lock pins every package of the virtualenv; edit requirements-dev.txt (or the
 # layer's requirements.txt), then run this. tests/unit/test_lock.py fails while they disagree.
 lock: | $(UV)
@@ -43,7 +52,7 @@ template: $(STAMP)
 	$(BIN)/sam validate --lint
 	$(BIN)/sam build --build-dir .aws-sam/build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)
 
-unit: $(STAMP)
+unit: $(STAMP) $(LAYER_SITE)/.installed
 	$(BIN)/pytest
 
 test: lint template unit
@@ -58,7 +67,7 @@ clean:
 # survives restarts (in .local/). `make run FRESH=1` starts empty, `make run PORT=3001` serves
 # elsewhere when 3000 is taken; a non-empty
 # AWS_ENDPOINT_URL_DYNAMODB uses that DynamoDB instead (DynamoDB Local, AWS).
-run: $(STAMP)
+run: $(STAMP) $(LAYER_SITE)/.installed
 	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) $(if $(FRESH),--fresh)
 
 # A demo client with sessions in every status, loaded into the running `make run`.

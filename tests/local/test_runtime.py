@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
 
 HANDLER = """
 import decimal
+import importlib.util
 import os
 import time
 
@@ -46,6 +47,8 @@ def handler(event, context):
         raise ValueError("asked to fail")
     if event.get("decimal"):
         return {"cost": decimal.Decimal("3000.50")}
+    if "probe" in event:
+        return {"importable": importlib.util.find_spec(event["probe"]) is not None}
     return {
         "version": VERSION,
         "pid": os.getpid(),
@@ -266,3 +269,16 @@ def test_no_worker_outlives_a_stopped_runtime(runtime: ProcessRuntime, tmp_path:
     with pytest.raises(InvocationFailed):
         invoke(runtime, function)
     assert not _running(pid)
+
+
+def test_a_function_sees_its_layers_and_the_given_site_not_the_dev_tools(tmp_path: Path) -> None:
+    for folder, module in (("layer", "shared.py"), ("site", "from_the_site.py")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / module).write_text('NAME = "from the layer"\n')
+    runtime = ProcessRuntime(tmp_path, tmp_path / "site")
+    try:
+        function = config(tmp_path, "One")
+        assert invoke(runtime, function, probe="from_the_site") == {"importable": True}
+        assert invoke(runtime, function, probe="pytest") == {"importable": False}  # in .venv only
+    finally:
+        runtime.stop()

@@ -106,12 +106,13 @@ def code_version(paths: tuple[Path, ...]) -> int:
 class Worker:
     """One warm execution environment of one function."""
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, spec: WorkerSpec, site: Path | None) -> None:
         self.spec = spec
         self._pending = b""
         self._initialised = False
         self._process = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER), spec.handler, *map(str, spec.paths)],
+            # -S: no site-packages of ours; the function sees its code, its layers and `site`.
+            [sys.executable, "-I", "-S", str(WORKER), spec.handler, *map(str, (*spec.paths, *filter(None, [site])))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=dict(spec.env),
@@ -156,8 +157,10 @@ class Worker:
 class ProcessRuntime:
     """Stands in for sam-cli's `LambdaRuntime`: `LocalLambdaRunner.invoke` calls `invoke` here."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, site: Path | None = None) -> None:
+        """`site`: the packages the layers install (what Lambda has beside their code)."""
         self._root = root
+        self._site = site
         self._idle: dict[str, list[Worker]] = defaultdict(list)
         self._busy: set[Worker] = set()
         self._lock = threading.Lock()
@@ -211,7 +214,7 @@ class ProcessRuntime:
         for old in stale:
             old.stop()
         if worker is None:
-            worker = Worker(spec)
+            worker = Worker(spec, self._site)
         with self._lock:
             if not self._stopped:
                 self._busy.add(worker)

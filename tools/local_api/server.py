@@ -27,6 +27,10 @@ LOG = logging.getLogger("clients_api.local")
 # Set (non-empty) in the shell, it replaces the embedded store everywhere: DynamoDB Local, AWS.
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"
 OPENAPI = ROOT / "openapi.json"
+# The layer's requirements installed for this machine (`make layer-site`): what functions import
+# beside their code, as on Lambda, and not the dev tools of .venv (an import that works here
+# must work there).
+LAYER_SITE = ROOT / ".venv" / "layer-site"
 _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
@@ -62,7 +66,9 @@ def serve(options: ServeOptions) -> None:
     else:
         store = EmbeddedDynamoDB(options.data_dir, fresh=options.fresh)
         endpoint = store.endpoint
-    runtime = ProcessRuntime(template.root)
+    if not LAYER_SITE.is_dir():
+        raise FileNotFoundError(f"{LAYER_SITE} is missing: start the server with `make run`")
+    runtime = ProcessRuntime(template.root, LAYER_SITE)
     runner = local_runner(template, runtime, endpoint)
     try:
         tables = prepare_tables(template, runner, endpoint)
