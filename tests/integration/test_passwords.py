@@ -112,7 +112,7 @@ def test_an_expired_lock_opens_a_new_window(api, store, client_id):
     assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
 
 
-def test_a_hash_with_older_parameters_is_upgraded_on_a_match(api, store, client_id):
+def store_a_hash_with_older_parameters(store, client_id):
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(STRONG_PASSWORD)
     store.ddb.update_item(
         TableName=store.clients_table,
@@ -120,6 +120,11 @@ def test_a_hash_with_older_parameters_is_upgraded_on_a_match(api, store, client_
         UpdateExpression="SET password_hash = :h",
         ExpressionAttributeValues={":h": {"S": weak}},
     )
+    return weak
+
+
+def test_a_hash_with_older_parameters_is_upgraded_on_a_match(api, store, client_id):
+    weak = store_a_hash_with_older_parameters(store, client_id)
 
     assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
 
@@ -181,13 +186,7 @@ def test_a_change_without_current_password_opens_a_budget_stuck_long_ago(api, st
 
 
 def test_changing_with_the_current_password_does_not_also_upgrade_the_old_hash(api, store, client_id, monkeypatch):
-    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(STRONG_PASSWORD)
-    store.ddb.update_item(
-        TableName=store.clients_table,
-        Key={"client_id": {"S": client_id}},
-        UpdateExpression="SET password_hash = :h",
-        ExpressionAttributeValues={":h": {"S": weak}},
-    )
+    store_a_hash_with_older_parameters(store, client_id)
     upgrades = []
     repo = client_repository()
     record_match = repo.record_verification_match

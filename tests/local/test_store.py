@@ -35,14 +35,18 @@ class Store:
 
     def start(self, *, fresh: bool = False, region: str = "eu-central-1") -> Any:
         self.server = EmbeddedDynamoDB(self.data_dir, fresh=fresh)
-        self.client = boto3.client(
+        self.client = self.new_client(region=region)
+        return self.client
+
+    def new_client(self, *, region: str = "eu-central-1", config: Config | None = None) -> Any:
+        return boto3.client(
             "dynamodb",
-            endpoint_url=self.server.endpoint,
+            endpoint_url=self.server.endpoint,  # type: ignore[union-attr]
             region_name=region,
             aws_access_key_id="local",
             aws_secret_access_key="local",
+            config=config,
         )
-        return self.client
 
     def stop(self) -> None:
         if self.server is not None:
@@ -194,14 +198,7 @@ def test_a_write_the_disk_refuses_is_a_500_and_the_store_stops_serving(store: St
     client.put_item(TableName="things", Item={"id": {"S": "kept"}})
     size = store.journal.stat().st_size
     journal_on(store, room=20)
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=store.server.endpoint,  # type: ignore[union-attr]
-        region_name="eu-central-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+    client = store.new_client(config=Config(retries={"total_max_attempts": 1}))
 
     with pytest.raises(ClientError) as refused:
         client.put_item(TableName="things", Item={"id": {"S": "lost"}})
