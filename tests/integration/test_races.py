@@ -9,7 +9,7 @@ import pytest
 
 from clients_api.repository import client_repository
 from tests.support.apigw import LambdaContext, build_event
-from tests.support.concurrency import SerialisedDynamoDB, isolated_handler
+from tests.support.concurrency import SerialisedDynamoDB, isolated_handler, one_metrics_writer_at_a_time
 from tests.support.data import STRONG_PASSWORD, registration
 
 
@@ -25,6 +25,7 @@ def race(requests, meet_at, monkeypatch):
 
     with monkeypatch.context() as patch, ThreadPoolExecutor(len(requests)) as pool:
         patch.setattr(repository, "_ddb", serialised)
+        one_metrics_writer_at_a_time(patch)
         return sorted(r["statusCode"] for r in pool.map(send, enumerate(requests)))
 
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from clients_api.observability import metrics
 from tests.support.template import ROOT
 
 
@@ -22,6 +23,24 @@ def isolated_handler(module: str, copy: int) -> Callable[..., dict[str, Any]]:
     sys.modules[name] = loaded
     spec.loader.exec_module(loaded)
     return loaded.lambda_handler
+
+
+def one_metrics_writer_at_a_time(monkeypatch: Any) -> None:
+    """Handler copies in threads share the layer's one metrics provider (on Lambda each container
+    has its own, and runs one request at a time): without a lock, one thread empties the set
+    another is flushing, and powertools refuses to publish an empty one."""
+    provider = metrics.provider
+    lock = threading.Lock()
+
+    def locked(method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return call
+
+    for name in ("add_metric", "flush_metrics"):
+        monkeypatch.setattr(provider, name, locked(getattr(provider, name)))
 
 
 class SerialisedDynamoDB:
