@@ -175,7 +175,7 @@ def parse_body[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) -
     """The request body as `model`: 413, 415, 400 and 422 problems, in that order."""
     event = resolver.current_event
     raw = _body_bytes(event.body or "", event.is_base64_encoded)
-    if len(raw) > get_settings().max_body_bytes:
+    if len(raw) > MAX_BODY_BYTES:
         raise RequestRejected(PAYLOAD_TOO_LARGE)
     content_type = event.headers.get("content-type")  # powertools' headers ignore case
     if raw and content_type and not _is_json_media_type(content_type):

@@ -63,6 +63,12 @@ _UNAVAILABLE_CODES = frozenset(
 _SESSIONS_BY_CLIENT = "by_client"
 _EMAIL_GUARD = "EMAIL#"
 _PHONE_GUARD = "PHONE#"
+# StoredClient.verification_locked_until as a condition: the lock ended (:now), or a budget used
+# up by attempts that never reported locks for one lock from the last of them (:stale = now - lock).
+_LOCK_RUN_OUT = (
+    "(verify_locked_until <= :now OR (attribute_not_exists(verify_locked_until)"
+    " AND (attribute_not_exists(verify_attempted_at) OR verify_attempted_at <= :stale)))"
+)
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
@@ -257,11 +263,9 @@ class ClientRepository:
                     Key=_to_item({"client_id": client_id}),
                     UpdateExpression="SET password_hash = :hash, verify_failures = :zero"
                     " REMOVE verify_locked_until ADD version :one",
-                    ConditionExpression="attribute_exists(client_id)"
-                    " AND (attribute_not_exists(verify_locked_until) OR verify_locked_until <= :now)"
-                    " AND (attribute_exists(verify_locked_until) OR attribute_not_exists(verify_failures)"
-                    " OR verify_failures < :max OR attribute_not_exists(verify_attempted_at)"
-                    " OR verify_attempted_at <= :stale)",
+                    # Never locked (no lock, budget not used up), or the lock has run out.
+                    ConditionExpression="attribute_exists(client_id) AND ((attribute_not_exists(verify_locked_until)"
+                    f" AND (attribute_not_exists(verify_failures) OR verify_failures < :max)) OR {_LOCK_RUN_OUT})",
                     ExpressionAttributeValues=_values(
                         hash=password_hash, zero=0, one=1, now=now, max=max_failures, stale=now - lock_seconds
                     ),
@@ -325,8 +329,7 @@ class ClientRepository:
             TableName=self._table,
             Key=key,
             UpdateExpression="SET verify_failures = :zero REMOVE verify_locked_until",
-            ConditionExpression="verify_locked_until <= :now OR (attribute_not_exists(verify_locked_until)"
-            " AND (attribute_not_exists(verify_attempted_at) OR verify_attempted_at <= :stale))",
+            ConditionExpression=_LOCK_RUN_OUT,
             ExpressionAttributeValues=_values(zero=0, now=now, stale=now - lock_seconds),
         )
 

@@ -21,7 +21,6 @@ class Settings:
     verify_lock_seconds: int
     # The browser origin allowed to read our answers (template parameter CorsAllowOrigin).
     cors_allow_origin: str = "*"
-    max_body_bytes: int = MAX_BODY_BYTES
     # Sent as Retry-After when DynamoDB throttles or cannot be reached.
     unavailable_retry_after_seconds: int = 1
 
