@@ -19,6 +19,7 @@ os.environ.update(
     POWERTOOLS_LOG_LEVEL="INFO",
     VERIFY_MAX_FAILURES="5",
     VERIFY_LOCK_SECONDS="900",
+    AUTH_MODE="jwt",
 )
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(name, None)

@@ -5,13 +5,13 @@ from aws_lambda_powertools.event_handler import Response
 
 from clients_api import profiles
 from clients_api.http import (
-    client_id_param,
     create_app,
     has_body,
     json_response,
     lambda_handler_for,
     parse_body,
     parse_query,
+    requested_client_id,
 )
 from clients_api.models import ClientLookup
 from clients_api.repository import client_repository
@@ -22,13 +22,13 @@ repository = client_repository()
 
 @app.get("/api/v1/clients/<client_id>")
 def get_client(client_id: str) -> Response:
-    return json_response(profiles.get_profile(client_id_param(client_id), repository))
+    return json_response(profiles.get_profile(requested_client_id(app, client_id), repository))
 
 
 @app.get("/api/v1/clients")
 def get_client_by_lookup() -> Response:
     lookup = parse_body(app, ClientLookup) if has_body(app) else parse_query(app, ClientLookup)
-    return json_response(profiles.get_profile(client_id_param(lookup.client_id), repository))
+    return json_response(profiles.get_profile(requested_client_id(app, lookup.client_id), repository))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler import Response
 
 from clients_api import sessions
-from clients_api.http import client_id_param, create_app, json_response, lambda_handler_for, parse_query
+from clients_api.http import create_app, json_response, lambda_handler_for, parse_query, requested_client_id
 from clients_api.models import SessionList, SessionsQuery
 from clients_api.repository import client_repository, session_repository
 
@@ -14,8 +14,8 @@ sessions_repository = session_repository()
 
 @app.get("/api/v1/clients/<client_id>/sessions")
 def list_sessions(client_id: str) -> Response:
-    query = parse_query(app, SessionsQuery)
-    page = sessions.list_sessions(client_id_param(client_id), query, sessions_repository, clients)
+    client_id = requested_client_id(app, client_id)
+    page = sessions.list_sessions(client_id, parse_query(app, SessionsQuery), sessions_repository, clients)
     headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else None
     return json_response(SessionList(page.sessions), headers=headers)
 

@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from clients_api import credentials
-from clients_api.http import client_id_param, create_app, json_response, lambda_handler_for, parse_body
+from clients_api import access, credentials
+from clients_api.http import caller, create_app, json_response, lambda_handler_for, parse_body, requested_client_id
 from clients_api.models import ClientUpdated, PasswordChange
 from clients_api.repository import client_repository
 
@@ -13,8 +13,9 @@ repository = client_repository()
 
 @app.patch("/api/v1/clients/<client_id>/password")
 def update_password(client_id: str) -> Response:
+    client_id = requested_client_id(app, client_id)
     change = parse_body(app, PasswordChange)
-    client_id = client_id_param(client_id)
+    access.require_current_password(caller(app), change.current_password)
     credentials.change_password(client_id, change, repository)
     return json_response(ClientUpdated(client_id=client_id))
 

@@ -12,10 +12,25 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
+from clients_api.access import CallerKind, Principal
+from clients_api.tokens import allow_whole_api
 from tests.support.template import ROOT, route_for
 
 EVENTS = ROOT / "events"
 STAGE = "dev"
+# Callers, as the authorizer describes them to the functions.
+SERVICE = Principal(CallerKind.SERVICE, scopes=("clients:admin",))
+
+
+def client(client_id: str) -> Principal:
+    """The caller holding a token of the client `client_id`."""
+    return Principal(CallerKind.CLIENT, client_id, ("openid",))
+
+
+def authorizer_context(caller: Principal) -> dict[str, Any]:
+    """`requestContext.authorizer` as API Gateway fills it from the authorizer's answer."""
+    answer = allow_whole_api(caller, "arn:aws:execute-api:eu-central-1:123456789012:api/dev/GET/x")
+    return {"principalId": answer["principalId"], **answer["context"], "integrationLatency": 0}
 
 
 @cache
@@ -57,8 +72,10 @@ def build_event(
     raw_body: str | bytes | None = None,
     query: str | dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    caller: Principal | None = SERVICE,
 ) -> tuple[dict[str, Any], str]:
-    """A REST proxy event for `method path`, and the handler module that serves it."""
+    """A REST proxy event for `method path` sent by `caller` (None: no authorizer ran), and the
+    handler module that serves it."""
     route, params = route_for(method, path)
     event = copy.deepcopy(_base_event())
     request_id = str(uuid.uuid4())
@@ -66,6 +83,9 @@ def build_event(
     event["requestContext"].update(
         httpMethod=method, resourcePath=route.resource, path=f"/{STAGE}{path}", requestId=request_id
     )
+    event["requestContext"].pop("authorizer", None)
+    if caller is not None:
+        event["requestContext"]["authorizer"] = authorizer_context(caller)
     all_headers = {k: v for k, v in event["headers"].items() if k.lower() != "content-type"}
     if body is not None:
         raw_body = json.dumps(body, ensure_ascii=False)

@@ -48,7 +48,7 @@ def test_api_is_regional_with_a_stage_parameter():
     assert api["Properties"]["TracingEnabled"] is True
 
 
-def test_nine_endpoints_each_its_own_function_with_the_contracts_routes():
+def test_every_endpoint_is_its_own_function_with_the_contracts_routes():
     served = {(r.method, r.resource) for r in routes()}
     assert served == {
         ("POST", "/api/v1/clients"),
@@ -61,11 +61,18 @@ def test_nine_endpoints_each_its_own_function_with_the_contracts_routes():
         ("PATCH", "/api/v1/clients/{client_id}/phone_number"),
         ("PATCH", "/api/v1/clients/{client_id}/additional_info"),
         ("GET", "/api/v1/clients/{client_id}/sessions"),
+        ("DELETE", "/api/v1/clients/{client_id}/password/lock"),
     }
-    assert len(FUNCTIONS) == 9
+    # One function per route but the lookup forms of GET, and the authorizer, which serves none.
+    assert len(FUNCTIONS) == len(served) - 1 + 1
+    assert "Events" not in FUNCTIONS["AuthorizerFunction"]["Properties"]
     for function in FUNCTIONS.values():
         code = ROOT / function["Properties"]["CodeUri"]
         assert sorted(p.name for p in code.iterdir() if p.name != "__pycache__") == ["app.py"]
+
+
+def test_the_authorizer_touches_no_table():
+    assert not actions(FUNCTIONS["AuthorizerFunction"])
 
 
 @pytest.mark.parametrize("name", ["GetClientFunction", "ListSessionsFunction"])

@@ -1,5 +1,5 @@
 """The template as CloudFormation will see it: language extensions, then the SAM transform,
-for each setting of the switches (API key, WAF, stage)."""
+for each setting of the switches (auth mode, open registration, API key, WAF, stage)."""
 
 from __future__ import annotations
 
@@ -20,21 +20,34 @@ class _NoManagedPolicies:
         return {}
 
 
+DEFAULTS = {
+    "RequireApiKey": "false",
+    "EnableWaf": "false",
+    "Stage": "dev",
+    "CorsAllowOrigin": "*",
+    "AuthMode": "jwt",
+    "JwtIssuer": "https://issuer.example.com/",
+    "JwtAudience": "clients-api",
+    "OpenRegistration": "false",
+}
+
+
 @cache
-def _transformed(require_api_key: str, enable_waf: str, stage: str) -> dict[str, Any]:
+def _transformed(settings: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     source = copy.deepcopy(template())
     for resource in source["Resources"].values():  # what `sam package` does to local paths
         for uri in ("CodeUri", "ContentUri"):
             if uri in resource.get("Properties", {}):
                 resource["Properties"][uri] = "s3://bucket/key.zip"
-    params = {"RequireApiKey": require_api_key, "EnableWaf": enable_waf, "Stage": stage, "CorsAllowOrigin": "*"}
+    params = dict(settings)
     expanded = process_template(source, parameter_values=params)
     expanded["Transform"] = "AWS::Serverless-2016-10-31"
     return transform(expanded, params, _NoManagedPolicies())
 
 
-def transformed(require_api_key="false", enable_waf="false", stage="dev"):
-    return copy.deepcopy(_transformed(require_api_key, enable_waf, stage))
+def transformed(**parameters: str) -> dict[str, Any]:
+    """The transformed template for these parameter values (the others as in DEFAULTS)."""
+    return copy.deepcopy(_transformed(tuple(sorted((DEFAULTS | parameters).items()))))
 
 
 def operations(out):
@@ -51,17 +64,17 @@ def region(monkeypatch):
 
 def test_by_default_no_api_key_is_required_and_no_usage_plan_exists():
     out = transformed()
-    assert all("security" not in op for _, _, op in operations(out))
+    assert not [op for _, _, op in operations(out) if {"api_key": []} in op.get("security", [])]
     assert not [r for r in out["Resources"].values() if r["Type"].startswith("AWS::ApiGateway::UsagePlan")]
 
 
 def test_require_api_key_protects_every_method_but_the_preflight_and_meters_keys():
-    out = transformed(require_api_key="true")
+    out = transformed(RequireApiKey="true")
     for path, method, op in operations(out):
         if method == "options":
             assert "security" not in op, path
         else:
-            assert op["security"] == [{"api_key": []}], (path, method)
+            assert {"api_key": []} in op["security"], (path, method)
     [plan] = [r for r in out["Resources"].values() if r["Type"] == "AWS::ApiGateway::UsagePlan"]
     assert plan["Properties"]["Throttle"] == {"RateLimit": 20, "BurstLimit": 40}
     assert plan["Properties"]["Quota"] == {"Limit": 100000, "Period": "DAY"}
@@ -83,7 +96,7 @@ def test_cors_preflight_is_answered_for_every_path():
 
 
 def test_waf_exists_only_when_enabled_and_refuses_bodies_over_16_kib():
-    out = transformed(enable_waf="true")
+    out = transformed(EnableWaf="true")
     assert out["Resources"]["WebAcl"]["Condition"] == "UseWaf"
     assert out["Resources"]["WebAclAssociation"]["Condition"] == "UseWaf"
     rules = out["Resources"]["WebAcl"]["Properties"]["Rules"]
@@ -94,7 +107,7 @@ def test_waf_exists_only_when_enabled_and_refuses_bodies_over_16_kib():
 
 @pytest.mark.parametrize(("stage", "policy"), [("dev", "Delete"), ("prod", "Retain")])
 def test_tables_are_retained_only_in_prod(stage, policy):
-    out = transformed(stage=stage)
+    out = transformed(Stage=stage)
     assert out["Resources"]["ClientsTable"]["DeletionPolicy"] == policy
     assert out["Resources"]["SessionsTable"]["DeletionPolicy"] == policy
 
@@ -116,6 +129,8 @@ _CLIENTS_ACTIONS = {
     },
     "UpdateAdditionalInfoFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
     "ListSessionsFunction": {"dynamodb:GetItem"},
+    "ClearPasswordLockFunction": {"dynamodb:UpdateItem"},
+    "AuthorizerFunction": set(),  # no table: it checks tokens against the issuer's keys
 }
 _SESSIONS_ACTIONS = {"ListSessionsFunction": {"dynamodb:Query"}}
 
@@ -144,3 +159,104 @@ def test_each_function_role_allows_exactly_the_dynamodb_actions_its_code_calls()
             by_table[table] |= actions
         assert by_table["ClientsTable"] == _CLIENTS_ACTIONS[function], function
         assert by_table["SessionsTable"] == _SESSIONS_ACTIONS.get(function, set()), function
+
+
+# ---------------------------------------------------------------- who may call
+
+
+def _security(out: dict[str, Any]) -> dict[tuple[str, str], list[dict[str, list]]]:
+    return {(path, method): op.get("security", []) for path, method, op in operations(out) if method != "options"}
+
+
+def _preflights(out: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for _, method, op in operations(out) if method == "options"]
+
+
+def test_by_default_every_route_needs_a_token_checked_by_the_jwt_authorizer():
+    out = transformed()
+    assert all(security == [{"JwtAuthorizer": []}] for security in _security(out).values())
+    assert all("security" not in op for op in _preflights(out))  # browsers send no token there
+    schemes = out["Resources"]["ClientsApi"]["Properties"]["Body"]["components"]["securitySchemes"]
+    authorizer = schemes["JwtAuthorizer"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "request"
+    assert authorizer["identitySource"] == "method.request.header.Authorization"
+    assert authorizer["authorizerResultTtlInSeconds"] == 300
+    assert authorizer["authorizerUri"]["Fn::Sub"][1]["__FunctionArn__"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert "ClientsApiJwtAuthorizerAuthorizerPermission" in out["Resources"]
+
+
+def test_auth_cache_seconds_sets_how_long_the_gateway_reuses_an_answer():
+    out = transformed(AuthCacheSeconds="0")
+    schemes = out["Resources"]["ClientsApi"]["Properties"]["Body"]["components"]["securitySchemes"]
+    assert int(schemes["JwtAuthorizer"]["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"]) == 0
+
+
+def test_iam_mode_signs_every_route_and_invokes_the_functions_with_the_gateways_own_permission():
+    out = transformed(AuthMode="iam")
+    assert all(security == [{"AWS_IAM": []}] for security in _security(out).values())
+    for _, method, op in operations(out):
+        if method != "options":
+            # No `credentials`: callers need execute-api:Invoke, not lambda:InvokeFunction.
+            assert "credentials" not in op["x-amazon-apigateway-integration"]
+    assert "ClientsApiJwtAuthorizerAuthorizerPermission" not in out["Resources"]
+
+
+def test_none_mode_checks_nobody_and_says_so_in_the_outputs():
+    out = transformed(AuthMode="none")
+    assert all(security == [] for security in _security(out).values())
+    assert "NO AUTHORIZATION" in out["Outputs"]["AuthMode"]["Value"]
+    assert transformed()["Outputs"]["AuthMode"]["Value"] == "jwt"
+
+
+@pytest.mark.parametrize("mode", ["jwt", "iam"])
+def test_open_registration_lifts_the_check_from_registration_only(mode):
+    security = _security(transformed(AuthMode=mode, OpenRegistration="true"))
+    assert security.pop(("/api/v1/clients", "post")) == [{"NONE": []}]
+    expected = [{"JwtAuthorizer": []}] if mode == "jwt" else [{"AWS_IAM": []}]
+    assert all(value == expected for value in security.values())
+
+
+def test_every_function_learns_the_auth_mode_and_whether_registration_is_open():
+    for name, resource in transformed()["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            variables = resource["Properties"]["Environment"]["Variables"]
+            assert variables["AUTH_MODE"] == {"Ref": "AuthMode"}, name
+            assert variables["OPEN_REGISTRATION"] == {"Ref": "OpenRegistration"}, name
+
+
+def test_the_authorizer_gets_the_issuer_settings():
+    out = transformed(JwksUrl="https://keys.example.com/jwks", ClientIdClaim="custom:client_id")
+    variables = out["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["JWT_ISSUER"] == "https://issuer.example.com/"
+    assert variables["JWT_AUDIENCE"] == "clients-api"
+    assert variables["JWKS_URL"] == "https://keys.example.com/jwks"
+    assert variables["CLIENT_ID_CLAIM"] == "custom:client_id"
+    assert variables["SERVICE_SCOPE"] == "clients:admin"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("UNAUTHORIZED", "401", "unauthorized"),
+        ("ACCESS_DENIED", "403", "forbidden"),
+        ("AUTHORIZER_FAILURE", "503", "temporarily_unavailable"),
+    ],
+)
+def test_the_gateways_own_refusals_are_problem_details(kind, status, code):
+    responses = transformed()["Resources"]["ClientsApi"]["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    response = responses[kind]
+    assert response["statusCode"] == status
+    body = json.loads(response["responseTemplates"]["application/json"].replace("$context.requestId", "id"))
+    assert (body["status"], body["code"]) == (int(status), code)
+    headers = response["responseParameters"]
+    assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+    if kind == "UNAUTHORIZED":
+        assert headers["gatewayresponse.header.WWW-Authenticate"] == "'Bearer'"
+
+
+def test_a_jwt_stack_cannot_be_deployed_without_issuer_and_audience():
+    rule = template()["Rules"]["JwtNeedsAnIssuer"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "AuthMode"}, "jwt"]}
+    asserted = {json.dumps(a["Assert"], sort_keys=True) for a in rule["Assertions"]}
+    for parameter in ("JwtIssuer", "JwtAudience"):
+        assert json.dumps({"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, ""]}]}, sort_keys=True) in asserted

@@ -7,6 +7,14 @@ class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
 
 
+class Unauthenticated(DomainError):
+    """No caller was authenticated where one must be."""
+
+
+class Forbidden(DomainError):
+    """The caller is known, and may not do this."""
+
+
 class ClientNotFound(DomainError):
     pass
 
@@ -21,6 +29,10 @@ class PhoneTaken(DomainError):
 
 class WrongPassword(DomainError):
     pass
+
+
+class CurrentPasswordRequired(DomainError):
+    """A client changing its own password must prove it knows the current one."""
 
 
 class WeakPassword(DomainError):

@@ -18,22 +18,27 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
+from clients_api.access import Principal, Rule, authorize
 from clients_api.errors import (
     ClientNotFound,
     ConcurrentUpdate,
+    CurrentPasswordRequired,
     DatabaseUnavailable,
     DomainError,
     EmailTaken,
+    Forbidden,
     InvalidCursor,
     PhoneTaken,
+    Unauthenticated,
     VerificationLocked,
     WeakPassword,
     WrongPassword,
 )
 from clients_api.fields import parse_client_id
 from clients_api.models import ProblemDetails
-from clients_api.observability import Metric, count, logger, metrics, tracer
+from clients_api.observability import Metric, count, logger, metrics
 from clients_api.settings import MAX_BODY_BYTES, get_settings
+from clients_api.tracing import tracer
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -88,10 +93,21 @@ TEMPORARILY_UNAVAILABLE = Problem(
 
 # The one table from domain errors to HTTP.
 DOMAIN_PROBLEMS: dict[type[DomainError], Problem] = {
+    # Behind API Gateway's own checks, a function sees no caller only when a route lost its
+    # authorizer (a misconfiguration): refused, as the gateway refuses a missing token.
+    Unauthenticated: Problem(401, "unauthorized", "Unauthorized", "Send a valid bearer token."),
+    Forbidden: Problem(403, "forbidden", "Forbidden", "This caller may not do this."),
     ClientNotFound: Problem(404, "client_not_found", "Client not found", "No client has this id."),
     EmailTaken: Problem(409, "email_taken", "Email taken", "Another client has this email.", "email"),
     PhoneTaken: Problem(409, "phone_taken", "Phone taken", "Another client has this phone number.", "phone"),
     WrongPassword: Problem(403, "wrong_password", "Wrong password", "current_password does not match."),
+    CurrentPasswordRequired: Problem(
+        422,
+        "validation_error",
+        "Invalid request",
+        "A client changing its own password must send current_password.",
+        "current_password",
+    ),
     VerificationLocked: Problem(
         429, "too_many_attempts", "Too many attempts", "Password verification is locked; retry later."
     ),
@@ -120,6 +136,10 @@ DOMAIN_METRICS: dict[type[DomainError], Metric] = {
 def json_response(model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     # pydantic writes UTF-8 as is (no \u escapes) and Decimal costs as numbers (see models.Money).
     return Response(status_code=status, content_type=JSON, body=model.model_dump_json(), headers=dict(headers or {}))
+
+
+def no_content() -> Response:
+    return Response(status_code=204, body=None)
 
 
 def problem_response(
@@ -165,6 +185,32 @@ def client_id_param(value: str | None) -> str:
         raise RequestRejected(VALIDATION_ERROR, errors, ["client_id"]) from None
     logger.append_keys(client_id=client_id)
     return client_id
+
+
+def caller(resolver: APIGatewayRestResolver) -> Principal:
+    """Who sends this request, as API Gateway's authorizer (or SigV4 check) described it."""
+    settings = get_settings()
+    principal = Principal.from_request_context(
+        resolver.current_event.raw_event.get("requestContext") or {}, settings.auth_mode
+    )
+    logger.append_keys(**principal.log_keys())
+    return principal
+
+
+def authorize_caller(resolver: APIGatewayRestResolver, rule: Rule) -> Principal:
+    """The caller, once it may do an operation that names no client (registration)."""
+    principal = caller(resolver)
+    authorize(principal, rule, open_registration=get_settings().open_registration)
+    return principal
+
+
+def requested_client_id(resolver: APIGatewayRestResolver, value: str | None, rule: Rule = Rule.OWNER_OR_SERVICE) -> str:
+    """The client id a request names, once the caller may act on that client, then validated.
+    A client naming any other id (a malformed one too) gets the 404 of a client that does not
+    exist, before anything else is looked at."""
+    named = value.lower() if isinstance(value, str) else None
+    authorize(caller(resolver), rule, named)
+    return client_id_param(value)
 
 
 def has_body(resolver: APIGatewayRestResolver) -> bool:
@@ -259,7 +305,7 @@ def create_app() -> APIGatewayRestResolver:
     # and lets browser code read the headers the contract gives meaning to.
     cors = CORSConfig(
         allow_origin=get_settings().cors_allow_origin,
-        allow_headers=["Content-Type", "X-Api-Key"],
+        allow_headers=["Authorization", "Content-Type", "X-Api-Key"],
         expose_headers=["Location", "Retry-After", CORRELATION_HEADER, "X-Next-Cursor"],
         max_age=600,
     )
@@ -278,7 +324,9 @@ def create_app() -> APIGatewayRestResolver:
         if metric is not None:
             count(metric)
         headers = {}
-        if isinstance(exc, VerificationLocked):
+        if isinstance(exc, Unauthenticated):
+            headers["WWW-Authenticate"] = "Bearer"
+        elif isinstance(exc, VerificationLocked):
             headers["Retry-After"] = str(exc.retry_after_seconds)
         elif problem is TEMPORARILY_UNAVAILABLE:
             headers["Retry-After"] = str(get_settings().unavailable_retry_after_seconds)

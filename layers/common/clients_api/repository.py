@@ -361,6 +361,22 @@ class ClientRepository:
             ExpressionAttributeValues=_values(**values),
         )
 
+    def clear_verification_lock(self, client_id: str) -> None:
+        """Forget every counted attempt and any lock. Raises ClientNotFound."""
+        try:
+            with _database_errors():
+                self._ddb.update_item(
+                    TableName=self._table,
+                    Key=_to_item({"client_id": client_id}),
+                    UpdateExpression="SET verify_failures = :zero REMOVE verify_locked_until, verify_attempted_at",
+                    ConditionExpression="attribute_exists(client_id)",
+                    ExpressionAttributeValues=_values(zero=0),
+                )
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                raise ClientNotFound() from None
+            raise
+
     def exists(self, client_id: str) -> bool:
         with _database_errors():
             response = self._ddb.get_item(

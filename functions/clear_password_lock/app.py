@@ -1,0 +1,20 @@
+"""DELETE /api/v1/clients/{client_id}/password/lock: a service lets a locked-out client try again."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from clients_api import lockout
+from clients_api.access import Rule
+from clients_api.http import create_app, lambda_handler_for, no_content, requested_client_id
+from clients_api.repository import client_repository
+
+app = create_app()
+repository = client_repository()
+
+
+@app.delete("/api/v1/clients/<client_id>/password/lock")
+def clear_password_lock(client_id: str) -> Response:
+    lockout.clear_lock(requested_client_id(app, client_id, Rule.SERVICE), repository)
+    return no_content()
+
+
+lambda_handler = lambda_handler_for(app)
