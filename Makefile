@@ -61,14 +61,20 @@ clean:
 	rm -rf $(VENV) .aws-sam .aws-sam-build.log .pytest_cache .ruff_cache
 
 # ---------------------------------------------------------------- local API (tools/local_api)
-.PHONY: demo openapi tables
+.PHONY: demo openapi tables token
 
 # The whole API from template.yaml on 127.0.0.1:3000, with an embedded DynamoDB whose data
 # survives restarts (in .local/). `make run FRESH=1` starts empty, `make run PORT=3001` serves
-# elsewhere when 3000 is taken; a non-empty
+# elsewhere when 3000 is taken, `make run AUTH=none` turns authorization off; a non-empty
 # AWS_ENDPOINT_URL_DYNAMODB uses that DynamoDB instead (DynamoDB Local, AWS).
+AUTH ?= jwt
 run: $(STAMP) $(LAYER_SITE)/.installed
-	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) $(if $(FRESH),--fresh)
+	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) --auth $(AUTH) $(if $(FRESH),--fresh)
+
+# A bearer token of the local issuer `make run` trusts: `make -s token CLIENT_ID=<id>` for a
+# client, `make -s token SERVICE=1` for a service (-s: only the token on stdout).
+token: $(STAMP)
+	@$(BIN)/python -m tools.local_api token $(if $(SERVICE),--service) $(if $(CLIENT_ID),--client-id $(CLIENT_ID))
 
 # A demo client with sessions in every status, loaded into the running `make run`.
 demo: $(STAMP)

@@ -14,10 +14,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tests.support.apigw import HttpResult as Reply
+from tools.local_api.issuer import LocalIssuer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = (sys.executable, "-m", "tools.local_api")
 STARTUP_SECONDS = 60
+SERVICE = object()  # `call(token=SERVICE)`: a service's token of the server's local issuer
 
 
 def hermetic_env() -> dict[str, str]:
@@ -45,11 +47,20 @@ class LocalServer:
     """`python -m tools.local_api serve` on a free port, its output in `log`; stopped when its
     `with` block ends, however the test ended."""
 
-    def __init__(self, data_dir: Path, *, fresh: bool = False) -> None:
+    def __init__(self, data_dir: Path, *, fresh: bool = False, auth: str = "jwt") -> None:
         self.data_dir = data_dir
+        self.issuer = LocalIssuer(data_dir / "issuer")  # the one the server trusts
         self.port = free_port()
         self.log = data_dir.parent / f"{data_dir.name}-{self.port}.log"
-        options = ["--port", str(self.port), "--data-dir", str(data_dir), *(["--fresh"] if fresh else [])]
+        options = [
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(data_dir),
+            "--auth",
+            auth,
+            *(["--fresh"] if fresh else []),
+        ]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 (our own command)
                 [*TOOL, "serve", *options], cwd=ROOT, env=hermetic_env(), stdout=log, stderr=log
@@ -64,11 +75,16 @@ class LocalServer:
         body: Any = None,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        token: str | object | None = SERVICE,
     ) -> Reply:
+        """One request; as a service unless `token` names another bearer token (None: none)."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             payload = None if body is None else json.dumps(body, ensure_ascii=False).encode()
             all_headers = {"Content-Type": "application/json"} if payload is not None else {}
+            if token is not None:
+                bearer = self.issuer.token(service=True) if token is SERVICE else token
+                all_headers["Authorization"] = f"Bearer {bearer}"
             url = f"{path}?{urlencode(query)}" if query else path
             connection.request(method, url, body=payload, headers=all_headers | (headers or {}))
             response = connection.getresponse()
@@ -84,8 +100,9 @@ class LocalServer:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    def run_tool(self, *args: str) -> str:
-        """Another `python -m tools.local_api` command, against this server's data dir."""
+    def run_tool(self, *args: str, stdout: bool = False) -> str:
+        """Another `python -m tools.local_api` command, against this server's data dir: what it
+        printed on stderr (its log), or on stdout."""
         done = subprocess.run(  # noqa: S603 (our own command)
             [*TOOL, *args, "--data-dir", str(self.data_dir)],
             cwd=ROOT,
@@ -96,7 +113,7 @@ class LocalServer:
             check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        return done.stderr
+        return done.stdout if stdout else done.stderr
 
     def output(self) -> str:
         return self.log.read_text()

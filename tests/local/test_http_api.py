@@ -190,11 +190,15 @@ def test_unknown_client_is_a_404_problem(server: LocalServer) -> None:
     assert_correlated(reply)
 
 
-@pytest.mark.parametrize("method", ["HEAD", "DELETE", "PUT"])
-def test_a_method_the_template_does_not_route_is_refused_as_sam_does(server: LocalServer, method: str) -> None:
-    reply = server.call(method, f"{CLIENTS}/{uuid.uuid4()}")
+@pytest.mark.parametrize(("method", "path"), [("HEAD", f"{CLIENTS}/x"), ("PUT", f"{CLIENTS}/x"), ("GET", "/nothing")])
+def test_an_unrouted_request_is_the_templates_not_found_problem(server: LocalServer, method: str, path: str) -> None:
+    reply = server.call(method, path)
 
-    assert reply.status == 403
+    assert reply.status == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+    if method != "HEAD":
+        assert reply.json()["code"] == "not_found"
+    assert_correlated(reply)
 
 
 def test_taken_email_is_a_409_problem(server: LocalServer) -> None:

@@ -10,6 +10,10 @@ from pathlib import Path
 
 from tools.local_api.template import ROOT
 
+# What `make run AUTH=...` may choose: the local issuer's tokens, or no check. SigV4 (iam) is
+# API Gateway's own check, which nothing local reproduces.
+AUTH_MODES = ("jwt", "none")
+
 DATA_DIR = ROOT / ".local"
 LAYER = ROOT / "layers" / "common"
 
@@ -30,7 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
     from tools.local_api.store import ReplayFailed, StoreBusy
 
     try:
-        serve(ServeOptions(host=args.host, port=args.port, data_dir=args.data_dir, fresh=args.fresh))
+        serve(ServeOptions(host=args.host, port=args.port, data_dir=args.data_dir, fresh=args.fresh, auth=args.auth))
     except (StoreBusy, TablesMissing) as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -42,13 +46,24 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from tools.local_api.demo import load_demo
+    from tools.local_api.issuer import LocalIssuer
     from tools.local_api.run_info import NotRunning, RunInfo
 
     try:
-        load_demo(RunInfo.read(args.data_dir))
+        load_demo(RunInfo.read(args.data_dir), LocalIssuer(args.data_dir / "issuer").token(service=True))
     except NotRunning as exc:
         print(exc, file=sys.stderr)
         return 1
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from tools.local_api.issuer import LocalIssuer
+
+    if args.service == (args.client_id is not None):
+        print("name a client (--client-id <id>) or ask for a service token (--service)", file=sys.stderr)
+        return 2
+    print(LocalIssuer(args.data_dir / "issuer").token(client_id=args.client_id, service=args.service))
     return 0
 
 
@@ -85,7 +100,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the embedded DynamoDB keeps its data")
     serve.add_argument("--fresh", action="store_true", help="start with an empty embedded DynamoDB")
+    serve.add_argument("--auth", choices=AUTH_MODES, default="jwt", help="the template's AuthMode (default: jwt)")
     serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="print a bearer token of the local issuer")
+    token.add_argument("--client-id", help="a client's token: it may act on this client only")
+    token.add_argument("--service", action="store_true", help="a service's token: it may do everything")
+    token.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    token.set_defaults(run=_token)
 
     demo = commands.add_parser("demo", help="load a demo client with sessions into the running server")
     demo.add_argument("--data-dir", type=Path, default=DATA_DIR)

@@ -47,10 +47,11 @@ _IDS = uuid.UUID("6f1d3c2a-5b7e-4c8d-9a0b-1c2d3e4f5a6b")  # namespace of the dem
 _SERIALIZER = TypeSerializer()
 
 
-def load_demo(info: RunInfo) -> str:
-    """Load the demo into the server described by `info`; returns the demo client's id."""
+def load_demo(info: RunInfo, token: str) -> str:
+    """Load the demo into the server described by `info`, registering the client with the bearer
+    `token` of a service; returns the demo client's id."""
     ddb = _dynamodb(info)
-    client_id = _register(info.api_url) or _find_client(ddb, info.tables["ClientsTable"], DEMO_CLIENT["email"])
+    client_id = _register(info.api_url, token) or _find_client(ddb, info.tables["ClientsTable"], DEMO_CLIENT["email"])
     _put_sessions(ddb, info.tables["SessionsTable"], client_id)
     base = f"{info.api_url}/api/v1/clients/{client_id}"
     LOG.info("demo client %s (password %s) with %d sessions; try:", client_id, DEMO_PASSWORD, len(DEMO_SESSIONS))
@@ -59,13 +60,14 @@ def load_demo(info: RunInfo) -> str:
     return client_id
 
 
-def _register(api_url: str) -> str | None:
+def _register(api_url: str, token: str) -> str | None:
     """The new client's id, or None when the demo client is already there."""
     url = urlsplit(api_url)
     connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
     try:
         body = json.dumps(DEMO_CLIENT).encode()
-        connection.request("POST", "/api/v1/clients", body=body, headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        connection.request("POST", "/api/v1/clients", body=body, headers=headers)
         response = connection.getresponse()
         answer = json.load(response)
     except ConnectionError:

@@ -1,36 +1,61 @@
 """The local API Gateway: aws-sam-cli's own `LocalApigwService`, serving template.yaml's routes.
 
 Requests become the REST proxy events `sam local start-api` builds and results are parsed the
-same way, because it is sam-cli's code doing both. Added on top: a request id per request, one
-log line per request, and the API's OpenAPI document with a docs page.
+same way, because it is sam-cli's code doing both, the Lambda authorizer included. Added on top:
+a request id per request, one log line per request, the answers API Gateway gives itself
+rendered from the template's GatewayResponses (401, 403, unknown routes), the local issuer's
+key set, and the API's OpenAPI document with a docs page.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, jsonify, request
 from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
 from samcli.lib.providers.provider import Api
+from samcli.lib.utils.stream_writer import StreamWriter
+from samcli.local.apigw.authorizers.lambda_authorizer import LambdaAuthorizer
+from samcli.local.apigw.exceptions import InvalidLambdaAuthorizerResponse
 from samcli.local.apigw.local_apigw_service import LocalApigwService
 from samcli.local.apigw.path_converter import PathConverter
-from samcli.local.apigw.service_error_responses import ServiceErrorResponses
+from samcli.local.apigw.route import Route
+from samcli.local.services.base_local_service import LambdaOutputParser
+
+from tools.local_api.gateway_responses import GatewayAnswer, GatewayResponses
+from tools.local_api.issuer import JWKS_PATH
 
 LOG = logging.getLogger("clients_api.local")
 DOCS_PAGE = Path(__file__).with_name("docs.html")
+_NO_ROUTE = GatewayAnswer("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
 
 
 class LocalApiGateway(LocalApigwService):
     """sam-cli's local API Gateway with the extras above, for an `Api` from template.yaml."""
 
-    def __init__(self, api: Api, runner: LocalLambdaRunner, *, host: str, port: int, openapi: Path) -> None:
+    def __init__(
+        self,
+        api: Api,
+        runner: LocalLambdaRunner,
+        *,
+        host: str,
+        port: int,
+        openapi: Path,
+        gateway_responses: GatewayResponses,
+        key_set: Callable[[], dict[str, Any]],
+    ) -> None:
         super().__init__(api=api, lambda_runner=runner, host=host, port=port)
         self._openapi = openapi
+        self._gateway_responses = gateway_responses
+        self._key_set = key_set
         # Flask names each API route's endpoint after its path (sam-cli's convention). A CORS
         # preflight (OPTIONS) is answered by the gateway itself.
         self._functions = {
@@ -48,6 +73,8 @@ class LocalApiGateway(LocalApigwService):
         super().create()
         self.app.add_url_rule("/openapi.json", "openapi", self._openapi_document, methods=["GET"])
         self.app.add_url_rule("/docs", "docs", self._docs_page, methods=["GET"])
+        self.app.add_url_rule(JWKS_PATH, "jwks", lambda: jsonify(self._key_set()), methods=["GET"])
+        self.app.register_error_handler(GatewayAnswer, self._gateway_answer)
         self.app.before_request(self._start_clock)
         self.app.before_request(self._refuse_unrouted_head)
         self.app.after_request(self._log_request)
@@ -66,19 +93,61 @@ class LocalApiGateway(LocalApigwService):
         # X-Correlation-Id is it. Drop this once a pinned sam-cli has the fix.
         now = datetime.now(UTC)
         event["requestContext"].update(
-            requestId=str(uuid.uuid4()),
+            requestId=g.request_id,
             requestTime=now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             requestTimeEpoch=int(now.timestamp() * 1000),
         )
         return event
 
-    @staticmethod
-    def _refuse_unrouted_head() -> Response | None:
+    def _construct_error_handling(self) -> None:
+        super()._construct_error_handling()
+        # An unknown path or method: what a REST API answers, MISSING_AUTHENTICATION_TOKEN.
+        for status in (404, 405):
+            self.app.register_error_handler(status, lambda _: self._gateway_answer(_NO_ROUTE))
+
+    def _refuse_unrouted_head(self) -> Response | None:
         # Flask answers HEAD on every GET rule, and sam-cli 1.170 then fails to find a HEAD route
         # (a 502). API Gateway refuses a method the API does not define, as below.
-        if request.method == "HEAD" and request.endpoint not in {"openapi", "docs"}:
-            return ServiceErrorResponses.route_not_found()
+        if request.method == "HEAD" and request.endpoint not in {"openapi", "docs", "jwks"}:
+            return self._gateway_answer(_NO_ROUTE)
         return None
+
+    def _valid_identity_sources(self, flask_request: Any, route: Route) -> bool:
+        # No Authorization header: API Gateway refuses before the authorizer runs.
+        if not super()._valid_identity_sources(flask_request, route):
+            raise GatewayAnswer("UNAUTHORIZED", "Unauthorized")
+        return True
+
+    def _invoke_parse_lambda_authorizer(
+        self, lambda_authorizer: LambdaAuthorizer, auth_lambda_event: dict, route_lambda_event: dict, route: Route
+    ) -> None:
+        """Run the authorizer and act on its answer as API Gateway does: its error "Unauthorized"
+        is a 401, any other failure AUTHORIZER_FAILURE, a policy that does not allow this route a
+        403; an Allow hands its context to the function. (sam-cli 1.170 answers a 500 or its own
+        403 instead.)"""
+        with StringIO() as stdout:
+            self.lambda_runner.invoke(
+                lambda_authorizer.lambda_name,
+                json.dumps(auth_lambda_event, sort_keys=True),
+                stdout=StreamWriter(stdout, auto_flush=True),
+                stderr=self.stderr,
+            )
+            output, failed = LambdaOutputParser.get_lambda_output(stdout)
+        if failed:
+            if json.loads(output).get("errorMessage") == "Unauthorized":
+                raise GatewayAnswer("UNAUTHORIZED", "Unauthorized")
+            raise GatewayAnswer("AUTHORIZER_FAILURE", "Authorizer failed")
+        try:
+            allowed = lambda_authorizer.is_valid_response(output, self._create_method_arn(request, route.event_type))
+            context = lambda_authorizer.get_context(output)
+        except InvalidLambdaAuthorizerResponse:
+            raise GatewayAnswer("AUTHORIZER_CONFIGURATION_ERROR", "Authorizer configuration error") from None
+        if not allowed:
+            raise GatewayAnswer("ACCESS_DENIED", "User is not authorized to access this resource")
+        route_lambda_event["requestContext"]["authorizer"] = context
+
+    def _gateway_answer(self, answer: GatewayAnswer) -> Response:
+        return self._gateway_responses.render(answer, g.request_id)
 
     def _openapi_document(self) -> Response:
         # Read per request: `make openapi` after a model change shows without a restart.
@@ -89,6 +158,7 @@ class LocalApiGateway(LocalApigwService):
 
     def _start_clock(self) -> None:
         g.started = time.perf_counter()
+        g.request_id = str(uuid.uuid4())
 
     def _log_request(self, response: Response) -> Response:
         elapsed_ms = (time.perf_counter() - g.started) * 1000

@@ -17,7 +17,9 @@ import boto3
 from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
 from samcli.local.docker.exceptions import ProcessSigTermException
 
+from tools.local_api import issuer
 from tools.local_api.gateway import LocalApiGateway
+from tools.local_api.gateway_responses import GatewayResponses
 from tools.local_api.run_info import RunInfo
 from tools.local_api.runtime import ProcessRuntime
 from tools.local_api.store import EmbeddedDynamoDB
@@ -44,6 +46,21 @@ class ServeOptions:
     port: int
     data_dir: Path
     fresh: bool
+    auth: str = "jwt"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def template_parameters(self) -> dict[str, str]:
+        """The template's auth parameters for a local run: the local issuer stands in for the
+        OIDC provider, its key set served by this server."""
+        return {
+            "AuthMode": self.auth,
+            "JwtIssuer": issuer.ISSUER,
+            "JwtAudience": issuer.AUDIENCE,
+            "JwksUrl": f"{self.api_url}{issuer.JWKS_PATH}",
+        }
 
 
 @dataclass(frozen=True)
@@ -56,7 +73,8 @@ class Tables:
 
 
 def serve(options: ServeOptions) -> None:
-    template = Template.load()
+    template = Template.load(parameters=options.template_parameters())
+    local_issuer = issuer.LocalIssuer(options.data_dir / "issuer")
     options.data_dir.mkdir(parents=True, exist_ok=True)
     external = os.environ.get(ENDPOINT_VARIABLE)  # empty means unset, as for botocore
     if external:
@@ -72,9 +90,17 @@ def serve(options: ServeOptions) -> None:
     runner = local_runner(template, runtime, endpoint)
     try:
         tables = prepare_tables(template, runner, endpoint)
-        gateway = LocalApiGateway(template.api(), runner, host=options.host, port=options.port, openapi=OPENAPI)
+        gateway = LocalApiGateway(
+            template.api(),
+            runner,
+            host=options.host,
+            port=options.port,
+            openapi=OPENAPI,
+            gateway_responses=GatewayResponses(template.gateway_responses()),
+            key_set=local_issuer.jwks,
+        )
         gateway.create()
-        api_url = f"http://{options.host}:{options.port}"
+        api_url = options.api_url
         RunInfo(api_url, endpoint, store is not None, tables.region, tables.names).write(options.data_dir)
         _announce(gateway, api_url, endpoint, store is not None, options)
         gateway.run()
@@ -167,4 +193,8 @@ def _announce(gateway: LocalApiGateway, api_url: str, endpoint: str, embedded: b
         )
     else:
         LOG.info("DynamoDB: %s (from %s)", endpoint, ENDPOINT_VARIABLE)
+    if options.auth == "jwt":
+        LOG.info("Auth: bearer tokens of the local issuer: make -s token SERVICE=1, make -s token CLIENT_ID=<id>")
+    else:
+        LOG.warning("Auth: none (AUTH=none): every caller may read and change every client")
     LOG.info("API on %s, docs at %s/docs; demo data: make demo; Ctrl+C stops", api_url, api_url)

@@ -1,7 +1,8 @@
 """template.yaml through aws-sam-cli's own providers: the one source of routes, functions and tables.
 
-Reading it the way `sam local start-api` does (intrinsics resolved, `!Ref` of a resource giving
-its logical id) keeps the local server from drifting from what sam itself would serve.
+Reading it the way `sam local start-api --language-extensions` does (language extensions
+expanded for the given parameters, intrinsics resolved, `!Ref` of a resource giving its logical
+id) keeps the local server from drifting from what sam itself would serve.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 _TABLE = "AWS::DynamoDB::Table"
 _FUNCTION = "AWS::Serverless::Function"
+_API = "AWS::Serverless::Api"
 # The parts of a table definition that shape its data; billing, backups and encryption do not
 # matter to a local store.
 _TABLE_SHAPE = (
@@ -48,8 +50,11 @@ class Template:
     stack: Stack
 
     @classmethod
-    def load(cls, path: Path = TEMPLATE) -> Template:
-        stacks, _ = SamLocalStackProvider.get_stacks(str(path))
+    def load(cls, path: Path = TEMPLATE, parameters: dict[str, str] | None = None) -> Template:
+        """The template with these parameter values (the others at their defaults)."""
+        stacks, _ = SamLocalStackProvider.get_stacks(
+            str(path), parameter_overrides=parameters, language_extensions_enabled=True
+        )
         return cls(stacks[0])
 
     @property
@@ -72,6 +77,11 @@ class Template:
                     props = event["Properties"]
                     events.append(ApiEvent(function, name, props["Method"].upper(), props["Path"]))
         return events
+
+    def gateway_responses(self) -> dict[str, Any]:
+        """The API's GatewayResponses: what API Gateway answers by itself."""
+        [api] = [r for r in self.stack.resources.values() if r["Type"] == _API]
+        return api["Properties"].get("GatewayResponses", {})
 
     def tables(self) -> dict[str, dict[str, Any]]:
         """Each DynamoDB table's definition, by logical id."""
