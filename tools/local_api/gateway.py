@@ -19,7 +19,9 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from aws_lambda_powertools.event_handler.openapi import swagger_ui
+from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+from flask import Flask, Response, g, jsonify, redirect, request
 from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
 from samcli.lib.providers.provider import Api
 from samcli.lib.utils.stream_writer import StreamWriter
@@ -34,7 +36,10 @@ from tools.local_api.gateway_responses import GatewayAnswer, GatewayResponses
 from tools.local_api.issuer import JWKS_PATH
 
 LOG = logging.getLogger("clients_api.local")
-DOCS_PAGE = Path(__file__).with_name("docs.html")
+# The standard Swagger UI, from the copy powertools ships: served offline, like the rest.
+SWAGGER_UI = Path(swagger_ui.__file__).parent
+SWAGGER_ASSETS = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
+_TOOL_PAGES = frozenset({"openapi", "docs", "docs_asset", "home", "jwks"})  # not the API's routes
 _NO_ROUTE = GatewayAnswer("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
 
 
@@ -73,6 +78,8 @@ class LocalApiGateway(LocalApigwService):
         super().create()
         self.app.add_url_rule("/openapi.json", "openapi", self._openapi_document, methods=["GET"])
         self.app.add_url_rule("/docs", "docs", self._docs_page, methods=["GET"])
+        self.app.add_url_rule("/docs/<asset>", "docs_asset", self._docs_asset, methods=["GET"])
+        self.app.add_url_rule("/", "home", lambda: redirect("/docs"), methods=["GET"])
         self.app.add_url_rule(JWKS_PATH, "jwks", lambda: jsonify(self._key_set()), methods=["GET"])
         self.app.register_error_handler(GatewayAnswer, self._gateway_answer)
         self.app.before_request(self._start_clock)
@@ -108,7 +115,7 @@ class LocalApiGateway(LocalApigwService):
     def _refuse_unrouted_head(self) -> Response | None:
         # Flask answers HEAD on every GET rule, and sam-cli 1.170 then fails to find a HEAD route
         # (a 502). API Gateway refuses a method the API does not define, as below.
-        if request.method == "HEAD" and request.endpoint not in {"openapi", "docs", "jwks"}:
+        if request.method == "HEAD" and request.endpoint not in _TOOL_PAGES:
             return self._gateway_answer(_NO_ROUTE)
         return None
 
@@ -150,11 +157,35 @@ class LocalApiGateway(LocalApigwService):
         return self._gateway_responses.render(answer, g.request_id)
 
     def _openapi_document(self) -> Response:
-        # Read per request: `make openapi` after a model change shows without a restart.
-        return Response(self._openapi.read_bytes(), mimetype="application/json")
+        return Response(json.dumps(self._served_document(), ensure_ascii=False), mimetype="application/json")
+
+    def _served_document(self) -> dict[str, Any]:
+        """The committed document, read per request (`make openapi` after a model change shows
+        without a restart), its local server being this one, on whatever port it serves."""
+        document = json.loads(self._openapi.read_bytes())
+        for server in document.get("servers", []):
+            if server.get("description") == "make run":
+                server["url"] = request.host_url.rstrip("/")
+        return document
 
     def _docs_page(self) -> Response:
-        return Response(DOCS_PAGE.read_bytes(), mimetype="text/html")
+        if request.args.get("format") == "json":  # Swagger UI's own link to the document
+            return self._openapi_document()
+        page = generate_swagger_html(
+            spec=json.dumps(self._served_document(), ensure_ascii=False),
+            swagger_js="/docs/swagger-ui-bundle.min.js",
+            swagger_css="/docs/swagger-ui.min.css",
+            swagger_base_url="/docs",
+            oauth2_config=None,
+            # A token pasted under "Authorize" survives a reload of the page.
+            persist_authorization=True,
+        )
+        return Response(page, mimetype="text/html")
+
+    def _docs_asset(self, asset: str) -> Response:
+        if asset not in SWAGGER_ASSETS:
+            return self._gateway_answer(_NO_ROUTE)
+        return Response((SWAGGER_UI / asset).read_bytes(), mimetype=SWAGGER_ASSETS[asset])
 
     def _start_clock(self) -> None:
         g.started = time.perf_counter()

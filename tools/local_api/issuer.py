@@ -1,9 +1,10 @@
 """The local token issuer: what an OIDC provider (Cognito, Auth0, Keycloak) is on AWS.
 
 An ES256 signing key, made on first use and kept in `.local/issuer/` (never committed); its
-public key set, which `make run` serves at /.well-known/jwks.json for the authorizer to fetch;
-and tokens signed with it, for `make token`. `make run` points the template's JwtIssuer,
-JwtAudience and JwksUrl here, so the authorizer checks local tokens exactly as it checks real ones.
+public key set, which `make run` serves at /.well-known/jwks.json for the authorizer to fetch
+(and which lies beside the key as jwks.json, for `sam local` users to serve); and tokens signed
+with it, for `make token`. `make run` points the template's JwtIssuer, JwtAudience and JwksUrl
+here, so the authorizer checks local tokens exactly as it checks real ones.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ JWKS_PATH = "/.well-known/jwks.json"
 # A working day: long enough not to expire during a session of trying the API.
 TOKEN_LIFETIME_SECONDS = 12 * 3600
 _KEY_FILE = "signing-key.pem"
+KEY_SET_FILE = "jwks.json"
 
 
 class LocalIssuer:
@@ -38,6 +40,7 @@ class LocalIssuer:
         public = ECAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
         self.key_id = _thumbprint(public)
         self._public_jwk = public | {"kid": self.key_id, "alg": "ES256", "use": "sig"}
+        _write_atomically(directory / KEY_SET_FILE, json.dumps(self.jwks(), indent=2) + "\n")
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self._public_jwk]}
@@ -90,6 +93,12 @@ def _load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ValueError(f"{path} is not an EC private key: delete it to make a new one")
     return key
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    draft.write_text(text)
+    draft.replace(path)
 
 
 def _thumbprint(jwk: dict[str, Any]) -> str:

@@ -31,8 +31,27 @@ from clients_api.http import (
 from tools.local_api.template import Template
 
 REF = "#/components/schemas/{model}"
-# Every Lambda-answered error but these two may happen on any route.
-ALWAYS = ("internal_error", "temporarily_unavailable")
+# Every Lambda-answered error but these may happen on any route: no or a bad token (401), a
+# caller the route is not for (403), a fault (500), the database or the authorizer's issuer
+# out of reach (503).
+ALWAYS = ("unauthorized", "forbidden", "internal_error", "temporarily_unavailable")
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "AuthMode=jwt (the default): a token of the configured OIDC issuer. A client's token"
+        " (its client id in `sub`) acts on that client only; a token whose `scope` holds `clients:admin` is a"
+        " service's and may do everything. Locally: `make -s token CLIENT_ID=<id>` or `make -s token SERVICE=1`.",
+    },
+    "sigv4": {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "description": "AuthMode=iam: an AWS Signature Version 4 (`execute-api`); every signed caller is a service.",
+    },
+}
+EITHER_SCHEME = [{"bearer": []}, {"sigv4": []}]
 BODY = ("payload_too_large", "unsupported_media_type", "malformed_json", "validation_error")
 
 
@@ -41,13 +60,15 @@ class Operation:
     operation_id: str
     summary: str
     success: int
-    response: type[BaseModel]
+    response: type[BaseModel] | None  # None: no body (204)
     problems: tuple[str, ...]
     body: type[BaseModel] | None = None
     body_required: bool = True
     query: type[BaseModel] | None = None
     headers: tuple[str, ...] = ()  # of the success response, besides X-Correlation-Id
     example: dict[str, Any] = field(default_factory=dict)
+    # Registration may be open to anyone (OpenRegistration=true).
+    caller_optional: bool = False
 
 
 _PATCH = (*BODY, "client_not_found")
@@ -61,6 +82,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         (*BODY, "email_taken", "phone_taken"),
         body=models.RegisterClient,
         headers=("Location",),
+        caller_optional=True,
         example={
             "first_name": "Мария",
             "last_name": "Иванова",
@@ -139,6 +161,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         body=models.AdditionalInfoUpdate,
         example={"additional_info": "предпочитает утренние сеансы"},
     ),
+    ("ClearPasswordLockFunction", "Clear"): Operation(
+        "clearPasswordLock",
+        "Clear a verification lock and the failure count (a service's job)",
+        204,
+        None,
+        ("validation_error", "client_not_found"),
+    ),
     ("ListSessionsFunction", "List"): Operation(
         "listSessions",
         "The client's sessions, newest first, a page at a time",
@@ -162,6 +191,7 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
+    "WWW-Authenticate": {"description": "`Bearer`: send a valid bearer token.", "schema": {"type": "string"}},
 }
 
 
@@ -189,15 +219,17 @@ def document() -> dict[str, Any]:
             " problem details with a stable `code`; an unknown route is a 404 `not_found` on AWS.",
         },
         "servers": [{"url": "http://127.0.0.1:3000", "description": "make run"}],
+        "security": EITHER_SCHEME,
         "paths": paths,
-        "components": {"schemas": schemas, "headers": HEADERS},
+        "components": {"schemas": schemas, "headers": HEADERS, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
 def _schemas() -> tuple[dict[tuple[type[BaseModel], str], Any], dict[str, Any]]:
     wanted = {(models.ProblemDetails, "serialization")}
     for operation in OPERATIONS.values():
-        wanted.add((operation.response, "serialization"))
+        if operation.response is not None:
+            wanted.add((operation.response, "serialization"))
         wanted.update((model, "validation") for model in (operation.body, operation.query) if model is not None)
     refs, top = models_json_schema(sorted(wanted, key=lambda w: (w[0].__name__, w[1])), ref_template=REF)
     return refs, top["$defs"]
@@ -214,13 +246,17 @@ def _operation(path: str, operation: Operation, refs: dict[tuple[type[BaseModel]
         if operation.example:
             content["example"] = operation.example
         spec["requestBody"] = {"required": operation.body_required, "content": {"application/json": content}}
-    success = {
+    if operation.caller_optional:
+        spec["security"] = [*EITHER_SCHEME, {}]
+        spec["description"] = "Needs a service's token (or signature) unless the stack has OpenRegistration=true."
+    success: dict[str, Any] = {
         "description": HTTPStatus(operation.success).phrase,
         "headers": {
             name: {"$ref": f"#/components/headers/{name}"} for name in ("X-Correlation-Id", *operation.headers)
         },
-        "content": {"application/json": {"schema": refs[(operation.response, "serialization")]}},
     }
+    if operation.response is not None:
+        success["content"] = {"application/json": {"schema": refs[(operation.response, "serialization")]}}
     spec["responses"] = {str(operation.success): success} | _problem_responses((*operation.problems, *ALWAYS))
     return spec
 
@@ -263,6 +299,8 @@ def _problem_responses(codes: tuple[str, ...]) -> dict[str, Any]:
         headers = {"X-Correlation-Id": {"$ref": "#/components/headers/X-Correlation-Id"}}
         if status in (429, 503):
             headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+        if status == 401:
+            headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWW-Authenticate"}
         responses[str(status)] = {
             "description": " ".join(f"`{p.code}`: {p.detail}" for p in answered),
             "headers": headers,
