@@ -76,6 +76,20 @@ def test_verify_counts_the_128_characters_as_sent_not_after_nfkc(api, client_id)
     assert response.status == 403
 
 
+@pytest.mark.parametrize(
+    "password",
+    ["e\u0301" * 64, "\ufb03" * 128, "ｐａｓｓ－ｗｏｒｄ－２０２４", "\u1100\u1161" * 64],
+    ids=["combining accents", "ligatures", "fullwidth", "conjoining jamo"],
+)
+def test_a_password_accepted_verifies_when_sent_back_exactly_as_typed(api, password):
+    client_id = api.call("POST", "/api/v1/clients", body=registration(password=password)).json()["client_id"]
+
+    assert verify(api, client_id, password).json() == {"match": True}
+    assert change(api, client_id, password="новый-пароль-2025", current_password=password).status == 200
+    assert change(api, client_id, password=password).status == 200
+    assert verify(api, client_id, password).json() == {"match": True}
+
+
 def test_verify_on_unknown_client_is_404_and_creates_nothing(api, store):
     before = store.snapshot()
     assert verify(api, str(uuid.uuid4()), "whatever").status == 404

@@ -9,8 +9,9 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from clients_api.models import ClientUpdate, PhoneNumberUpdate
+from clients_api.models import ClientUpdate, PasswordChange, PasswordCheck, PhoneNumberUpdate
 from tests.support.data import registration
 
 # Function-scoped fixtures (moto, a registered client) are shared across examples on purpose:
@@ -119,3 +120,26 @@ def test_control_characters_in_names_are_always_422(api, store, client_id, field
     assert response.status == 422
     assert [e["field"] for e in response.json()["errors"]] == [field]
     assert store.snapshot() == before
+
+
+# Passwords of 1 to 100 pieces (1 to 200 characters as sent), rich in what NFKC shortens
+# (combining accents, Hangul jamo) and lengthens (ligatures).
+password_piece = st.one_of(
+    st.sampled_from(["e\u0301", "\u1100\u1161", "o\u0308", "\ufb03", "Ａ"]),
+    st.characters(blacklist_categories=["Cs"]),
+)
+password = st.integers(1, 100).flatmap(lambda n: st.lists(password_piece, min_size=n, max_size=n)).map("".join)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(sent=password)
+def test_every_password_accepted_as_new_is_accepted_as_typed_when_checked(sent):
+    try:
+        new = PasswordChange.model_validate({"password": sent}).password
+    except ValidationError:
+        return
+    assert PasswordCheck.model_validate({"password": sent}).password == new
+    assert (
+        PasswordChange.model_validate({"password": "новый-пароль-2025", "current_password": sent}).current_password
+        == new
+    )

@@ -115,10 +115,19 @@ def test_weak_passwords_are_422_on_the_password_field_and_write_nothing(api, sto
     assert store.snapshot() == before
 
 
-def test_password_length_counts_nfkc_characters(api):
-    # "ﬁ" (one ligature character) becomes "fi" under NFKC: 7 ligatures make 14 characters.
-    response = api.call("POST", "/api/v1/clients", body=registration(password="ﬁ" * 7))
-    assert response.status == 201
+@pytest.mark.parametrize(
+    ("password", "status"),
+    [
+        ("e\u0301" * 64, 201),  # 128 characters as sent, 64 after NFKC
+        ("\ufb01" * 8, 201),  # "ﬁ": 8 as sent, 16 after NFKC
+        ("\ufb03" * 128, 201),  # "ﬃ": 128 as sent, 384 after NFKC
+        ("e\u0301" * 70, 422),  # 70 after NFKC, but 140 as sent: could never be verified as typed
+        ("\ufb01" * 7, 422),  # 14 after NFKC, but 7 as sent
+        ("e\u0301" * 4, 422),  # 8 as sent, but 4 after NFKC: too weak
+    ],
+)
+def test_password_length_counts_characters_as_sent_and_still_8_after_nfkc(api, password, status):
+    assert api.call("POST", "/api/v1/clients", body=registration(password=password)).status == status
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ _OLDEST_BIRTHDAY = date(1900, 1, 1)
 # brackets and dashes.
 _PHONE_INPUT_MAX = 32
 _EMAIL_MAX = 254
+_PASSWORD_MIN = 8
+_PASSWORD_MAX = 128
 
 
 def _error(kind: str, message: str) -> PydanticCustomError:
@@ -77,6 +79,14 @@ def _normalise_password(value: str) -> str:
     return unicodedata.normalize("NFKC", value)
 
 
+def _still_long_enough(value: str) -> str:
+    # NFKC can shorten what was sent ("e" + U+0301 becomes one "é"): the form that is hashed must
+    # still meet the minimum, or eight characters as sent could hash as four.
+    if len(value) < _PASSWORD_MIN:
+        raise _error("string_too_short", f"must be at least {_PASSWORD_MIN} characters")
+    return value
+
+
 def _parse_birthday(value: object) -> object:
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise _error("date_format", "must be a date as YYYY-MM-DD")
@@ -103,9 +113,17 @@ Phone = Annotated[str, StringConstraints(max_length=_PHONE_INPUT_MAX), AfterVali
 AdditionalInfo = Annotated[str, Field(max_length=2000), AfterValidator(_no_control_chars_but_line_breaks)]
 Birthday = Annotated[date, BeforeValidator(_parse_birthday), AfterValidator(_plausible_birthday)]
 Sex = Literal["мужчина", "женщина"]
-# A new password: length is checked on the NFKC form, the form that gets hashed.
-NewPassword = Annotated[str, AfterValidator(_normalise_password), StringConstraints(min_length=8, max_length=128)]
-# A password to check against the stored hash: "any string of 1-128 chars" as sent (the contract),
-# then NFKC like the hashed one; no strength policy applies.
-PasswordAttempt = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_normalise_password)]
+# Passwords are counted as sent (code points of the string received), new ones and attempts alike,
+# so that every password accepted can be sent back exactly as typed; then NFKC, the form hashed
+# and checked. A new one must also still be 8 long after NFKC (strength).
+NewPassword = Annotated[
+    str,
+    StringConstraints(min_length=_PASSWORD_MIN, max_length=_PASSWORD_MAX),
+    AfterValidator(_normalise_password),
+    AfterValidator(_still_long_enough),
+]
+# A password to check against the stored hash: "any string of 1-128 chars"; no strength policy.
+PasswordAttempt = Annotated[
+    str, StringConstraints(min_length=1, max_length=_PASSWORD_MAX), AfterValidator(_normalise_password)
+]
 SessionStatus = Literal["на согласовании", "подтверждена", "проведена", "отменена"]
