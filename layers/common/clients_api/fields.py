@@ -13,8 +13,18 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # exactly Unicode category Cc
-_CONTROL_CHARS_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_CHARS_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Cc but \t \n \r
+# Bidi embeddings, overrides and isolates reorder the text around them (U+202E shows "txt.exe" as
+# "exe.txt"). The marks (U+200E, U+200F, U+061C) stay: they only place a neutral character next to
+# them, and mixed right-to-left and left-to-right text needs them.
+_BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# What a name must not hold: control and format characters (invisible, or reordering text) and the
+# line and paragraph separators.
+_NOT_IN_NAMES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Zero-width non-joiner and joiner: Persian names need the first (Alipour is "علی", U+200C, "پور"),
+# emoji sequences the second; allowed only between two visible characters, so never alone, at an
+# end or doubled.
+_JOINERS = frozenset("\u200c\u200d")
 _CANONICAL_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _OLDEST_BIRTHDAY = date(1900, 1, 1)
@@ -30,15 +40,39 @@ def _error(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
 
 
-def _no_control_chars(value: str) -> str:
-    if _CONTROL_CHARS.search(value):
-        raise _error("control_characters", "must not contain control characters")
+def _visible(char: str) -> bool:
+    return not char.isspace() and unicodedata.category(char) not in _NOT_IN_NAMES
+
+
+def _name_characters(value: str) -> str:
+    for index, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category == "Cc":
+            raise _error("control_characters", "must not contain control characters")
+        if category not in _NOT_IN_NAMES:
+            continue
+        if (
+            char in _JOINERS
+            and 0 < index < len(value) - 1
+            and _visible(value[index - 1])
+            and _visible(value[index + 1])
+        ):
+            continue
+        raise _error(
+            "invisible_characters",
+            "must not contain invisible or direction-changing characters (such as U+200B or U+202E) or line breaks",
+        )
     return value
 
 
-def _no_control_chars_but_line_breaks(value: str) -> str:
+def _info_characters(value: str) -> str:
     if _CONTROL_CHARS_BUT_LINE_BREAKS.search(value):
         raise _error("control_characters", "must not contain control characters other than line breaks and tabs")
+    if _BIDI_CONTROLS.search(value):
+        raise _error(
+            "bidi_controls",
+            "must not contain bidirectional embeddings, overrides or isolates (U+202A-U+202E, U+2066-U+2069)",
+        )
     return value
 
 
@@ -106,11 +140,11 @@ def _plausible_birthday(value: date) -> date:
 
 ClientId = Annotated[str, BeforeValidator(parse_client_id)]
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control_chars)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name_characters)
 ]
 Email = Annotated[str, StringConstraints(max_length=_EMAIL_MAX), AfterValidator(_normalise_email)]
 Phone = Annotated[str, StringConstraints(max_length=_PHONE_INPUT_MAX), AfterValidator(_normalise_phone)]
-AdditionalInfo = Annotated[str, Field(max_length=2000), AfterValidator(_no_control_chars_but_line_breaks)]
+AdditionalInfo = Annotated[str, Field(max_length=2000), AfterValidator(_info_characters)]
 Birthday = Annotated[date, BeforeValidator(_parse_birthday), AfterValidator(_plausible_birthday)]
 Sex = Literal["мужчина", "женщина"]
 # Passwords are counted as sent (code points of the string received), new ones and attempts alike,
