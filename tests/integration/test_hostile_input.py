@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.test_problem_details import assert_problem
+from tests.support.apigw import build_event, invoke
 from tests.support.data import registration
 
 INJECTIONS = [
@@ -139,3 +141,41 @@ def test_additional_info_keeps_line_breaks_tabs_and_bidi_marks(api, client_id):
     patch = api.call("PATCH", f"/api/v1/clients/{client_id}/additional_info", body={"additional_info": info})
     assert patch.status == 200
     assert api.call("GET", f"/api/v1/clients/{client_id}").json()["additional_info"] == info
+
+
+@pytest.mark.parametrize(("method", "body"), [("GET", None), ("PATCH", {"sex": "мужчина"})])
+def test_a_trailing_newline_after_the_client_id_is_404_not_the_client(api, store, client_id, method, body):
+    # %0a on the wire: API Gateway decodes it into the path and the client_id parameter.
+    before = store.snapshot()
+
+    response = api.call(method, f"/api/v1/clients/{client_id}\n", body=body)
+
+    assert_problem(response, 404, "not_found")
+    assert store.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/clients", registration()),
+        ("GET", "/api/v1/clients", {"client_id": "{id}"}),
+        ("GET", "/api/v1/clients/{id}/sessions", None),
+        ("PATCH", "/api/v1/clients/{id}/full_name", {"first_name": "Пётр"}),
+        ("PATCH", "/api/v1/clients/{id}/password", {"password": "новый-пароль-2025"}),
+        ("POST", "/api/v1/clients/{id}/password/verify", {"password": "whatever"}),
+        ("PATCH", "/api/v1/clients/{id}/phone_number", {"phone": "+79165550199"}),
+        ("PATCH", "/api/v1/clients/{id}/additional_info", {"additional_info": "x"}),
+    ],
+)
+def test_every_function_refuses_a_path_that_only_ends_like_its_route(api, store, client_id, method, path, body):
+    # A gateway that routes more loosely than API Gateway (a proxy resource, a stage mapping) must
+    # still not reach a route the path does not name exactly.
+    body = {k: v.replace("{id}", client_id) for k, v in body.items()} if body else None
+    event, module = build_event(method, path.replace("{id}", client_id), body=body)
+    event["path"] += "\n"
+    before = store.snapshot()
+
+    response, _ = invoke(event, module)
+
+    assert_problem(response, 404, "not_found")
+    assert store.snapshot() == before
