@@ -25,6 +25,13 @@ _NOT_IN_NAMES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 # emoji sequences the second; allowed only between two visible characters, so never alone, at an
 # end or doubled.
 _JOINERS = frozenset("\u200c\u200d")
+_LETTERS = frozenset({"Lu", "Ll", "Lt", "Lo"})
+_SCRIPT_ALIASES = {"IDEOGRAPHIC": "CJK", "HENTAIGANA": "HIRAGANA"}
+_SCRIPT_MIXES = (
+    frozenset({"LATIN", "CJK", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "CJK", "BOPOMOFO"}),
+    frozenset({"LATIN", "CJK", "HANGUL"}),
+)
 _CANONICAL_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _OLDEST_BIRTHDAY = date(1900, 1, 1)
@@ -83,14 +90,35 @@ def parse_client_id(value: object) -> str:
     return value.lower()
 
 
+def _script(letter: str) -> str:
+    # The standard library has no script property; a letter's name starts with its script
+    # ("CYRILLIC SMALL LETTER A", "CJK UNIFIED IDEOGRAPH-4E00"), but for a few aliases.
+    word = unicodedata.name(letter, "").partition(" ")[0]
+    return _SCRIPT_ALIASES.get(word, word)
+
+
+def _mixes_scripts(text: str) -> bool:
+    """Whether the letters of `text` come from more than one script (digits, punctuation and
+    modifier letters belong to none), beyond the mixes a language writes (UTS #39's "highly
+    restrictive" level: Latin with Japanese, Chinese or Korean)."""
+    scripts = {_script(char) for char in text if unicodedata.category(char) in _LETTERS}
+    return len(scripts) > 1 and not any(scripts <= mix for mix in _SCRIPT_MIXES)
+
+
 def _normalise_email(value: str) -> str:
     # Imported on first use: only the functions that accept an email pay for the library.
     from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
 
+    # One mailbox, one spelling: NFKC folds compatibility forms first, so fullwidth "ａｄｍｉｎ" and
+    # the ligature in "ﬁle" are "admin" and "file" (the domain gets the same from IDNA).
     try:
-        checked = validate_email(value, check_deliverability=False)
+        checked = validate_email(unicodedata.normalize("NFKC", value), check_deliverability=False)
     except EmailNotValidError:
         raise _error("email", "must be a valid email address") from None
+    # A Cyrillic "а" in "pаypal" is another mailbox that reads the same: refused, while an address
+    # written in one script ("почта@почта.рф") is welcome.
+    if _mixes_scripts(checked.local_part):
+        raise _error("email", "must not mix letters of different scripts (such as Latin and Cyrillic) before the @")
     return checked.normalized.lower()
 
 
