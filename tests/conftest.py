@@ -34,8 +34,10 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from clients_api import credentials  # noqa: E402
 from clients_api.observability import logger  # noqa: E402
 from tests.support import apigw  # noqa: E402
+from tests.support.clock import Clock  # noqa: E402
 from tests.support.data import STRONG_PASSWORD  # noqa: E402
 from tests.support.store import Store  # noqa: E402
 from tests.support.template import create_table_kwargs  # noqa: E402
@@ -60,6 +62,14 @@ def store(ddb: Any) -> Store:
 def api(ddb: Any) -> Any:
     """`api.call(method, path, body=..., query=..., headers=..., raw_body=...)` through the handlers."""
     return apigw
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The time the verification lockout goes by, moved with `clock.advance(seconds)`."""
+    clock = Clock()
+    monkeypatch.setattr(credentials, "time", clock)
+    return clock
 
 
 @pytest.fixture(autouse=True)

@@ -48,6 +48,26 @@ def test_unknown_client_is_404(api):
     assert sessions(api, str(uuid.uuid4())).status == 404
 
 
+def forged_cursor(client_id):
+    position = json.dumps([client_id, "2024-01-01T10:00:00Z", str(uuid.uuid4())]).encode()
+    return base64.urlsafe_b64encode(position).decode().rstrip("=")
+
+
+def test_unknown_client_is_404_with_a_cursor_too(api):
+    unknown = str(uuid.uuid4())
+    response = sessions(api, unknown, cursor=forged_cursor(unknown))
+    assert response.status == 404
+    assert response.json()["code"] == "client_not_found"
+
+
+@pytest.mark.parametrize("cursor", [False, True], ids=["first page", "with a cursor"])
+def test_sessions_of_a_client_that_does_not_exist_are_404_not_listed(api, store, cursor):
+    unknown = str(uuid.uuid4())  # sessions are written by other parts of the platform
+    store.put_session(unknown, "2023-12-01T10:00:00Z")
+    response = sessions(api, unknown, **({"cursor": forged_cursor(unknown)} if cursor else {}))
+    assert response.status == 404
+
+
 def test_status_filter(api, store, client_id):
     held = store.put_session(client_id, "2024-01-01T10:00:00Z", status="проведена")
     store.put_session(client_id, "2024-01-02T10:00:00Z", status="отменена")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import pytest
 from argon2 import PasswordHasher
 
+from clients_api.errors import VerificationLocked
 from clients_api.repository import client_repository
 from tests.support.data import STRONG_PASSWORD, registration
 
@@ -76,6 +78,20 @@ def test_verify_counts_the_128_characters_as_sent_not_after_nfkc(api, client_id)
     assert response.status == 403
 
 
+@pytest.mark.parametrize(
+    "password",
+    ["e\u0301" * 64, "\ufb03" * 128, "ｐａｓｓ－ｗｏｒｄ－２０２４", "\u1100\u1161" * 64],
+    ids=["combining accents", "ligatures", "fullwidth", "conjoining jamo"],
+)
+def test_a_password_accepted_verifies_when_sent_back_exactly_as_typed(api, password):
+    client_id = api.call("POST", "/api/v1/clients", body=registration(password=password)).json()["client_id"]
+
+    assert verify(api, client_id, password).json() == {"match": True}
+    assert change(api, client_id, password="новый-пароль-2025", current_password=password).status == 200
+    assert change(api, client_id, password=password).status == 200
+    assert verify(api, client_id, password).json() == {"match": True}
+
+
 def test_verify_on_unknown_client_is_404_and_creates_nothing(api, store):
     before = store.snapshot()
     assert verify(api, str(uuid.uuid4()), "whatever").status == 404
@@ -110,6 +126,102 @@ def test_an_expired_lock_opens_a_new_window(api, store, client_id):
     assert verify(api, client_id, "wrong").json() == {"match": False}
     assert store.client(client_id)["verify_failures"] == 1
     assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
+
+
+def test_failures_older_than_the_lock_window_stop_counting(api, store, client_id, clock):
+    for _ in range(MAX_FAILURES - 1):
+        verify(api, client_id, "wrong")
+    clock.advance(LOCK_SECONDS)  # or weeks: the client comes back and mistypes
+
+    assert verify(api, client_id, "wrong").json() == {"match": False}
+    assert store.client(client_id)["verify_failures"] == 1
+    for _ in range(MAX_FAILURES - 2):
+        assert verify(api, client_id, "wrong").status == 200
+    assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}
+
+
+def test_a_wrong_current_password_after_the_window_counts_as_the_first_failure(api, store, client_id, clock):
+    for _ in range(MAX_FAILURES - 1):
+        verify(api, client_id, "wrong")
+    clock.advance(LOCK_SECONDS)
+
+    assert change(api, client_id, password="новый-пароль-2025", current_password="wrong").status == 403
+    assert store.client(client_id)["verify_failures"] == 1
+
+
+def test_failures_keep_counting_while_each_follows_the_last_within_the_window(api, store, client_id, clock):
+    for _ in range(MAX_FAILURES):
+        assert verify(api, client_id, "wrong").json() == {"match": False}
+        clock.advance(LOCK_SECONDS - 1)
+
+    locked = verify(api, client_id, STRONG_PASSWORD)
+
+    assert locked.status == 429
+    assert int(locked.headers["retry-after"]) == 1  # the lock started with the fifth failure
+
+
+LOCKOUT = {"max_failures": MAX_FAILURES, "lock_seconds": LOCK_SECONDS}
+NOW = 2_000_000_000
+
+
+def reachable(failures, attempted_at, locked_until):
+    if failures is None:  # never verified
+        return attempted_at is None and locked_until is None
+    return locked_until is None or failures == MAX_FAILURES  # only a used-up budget starts a lock
+
+
+# Every state the verification bookkeeping can be in: failures counted, when the last attempt was
+# (None: an item from before attempts were stamped), when the lock ends.
+STATES = [
+    state
+    for state in itertools.product(
+        [None, 0, 1, MAX_FAILURES - 1, MAX_FAILURES],
+        [None, NOW - 10, NOW - LOCK_SECONDS + 1, NOW - LOCK_SECONDS, NOW - 10 * LOCK_SECONDS],
+        [None, NOW + 10, NOW, NOW - 10],
+    )
+    if reachable(*state)
+]
+
+
+def set_state(store, client_id, failures, attempted_at, locked_until):
+    key = {"client_id": {"S": client_id}}
+    forget = "REMOVE verify_failures, verify_attempted_at, verify_locked_until"
+    store.ddb.update_item(TableName=store.clients_table, Key=key, UpdateExpression=forget)
+    values = {"verify_failures": failures, "verify_attempted_at": attempted_at, "verify_locked_until": locked_until}
+    present = {name: value for name, value in values.items() if value is not None}
+    if present:
+        store.ddb.update_item(
+            TableName=store.clients_table,
+            Key=key,
+            UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in present),
+            ExpressionAttributeValues={f":{name}": {"N": str(value)} for name, value in present.items()},
+        )
+
+
+@pytest.mark.parametrize(("failures", "attempted_at", "locked_until"), STATES)
+def test_the_python_twin_and_the_conditional_writes_agree_on_every_state(
+    store, client_id, failures, attempted_at, locked_until
+):
+    set_state(store, client_id, failures, attempted_at, locked_until)
+    repo = client_repository()
+    twin = repo.get(client_id).verification_locked_until(**LOCKOUT)
+    locked = twin is not None and twin > NOW
+    window_over = (locked_until is not None and locked_until <= NOW) or (
+        locked_until is None and (attempted_at is None or attempted_at <= NOW - LOCK_SECONDS)
+    )
+
+    if locked:
+        with pytest.raises(VerificationLocked):
+            repo.reserve_verification_attempt(client_id, now=NOW, **LOCKOUT)
+        with pytest.raises(VerificationLocked):
+            repo.set_password(client_id, "new-hash", now=NOW, **LOCKOUT)
+        return
+    reserved = repo.reserve_verification_attempt(client_id, now=NOW, **LOCKOUT)
+    assert reserved.verify_failures == (1 if window_over else (failures or 0) + 1)
+    assert reserved.verify_attempted_at == NOW
+    assert reserved.verify_locked_until is None
+    set_state(store, client_id, failures, attempted_at, locked_until)
+    repo.set_password(client_id, "new-hash", now=NOW, **LOCKOUT)
 
 
 def store_a_hash_with_older_parameters(store, client_id):

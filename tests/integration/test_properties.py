@@ -9,8 +9,9 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from clients_api.models import ClientUpdate, PhoneNumberUpdate
+from clients_api.models import ClientUpdate, PasswordChange, PasswordCheck, PhoneNumberUpdate
 from tests.support.data import registration
 
 # Function-scoped fixtures (moto, a registered client) are shared across examples on purpose:
@@ -20,14 +21,16 @@ PROPERTY = settings(
     max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-# Any text without control characters: Cyrillic, emoji, RTL scripts, combining marks included.
-printable = st.characters(blacklist_categories=["Cc", "Cs"])
+# Any visible text (no control or format characters, no line or paragraph separators): Cyrillic,
+# emoji, RTL scripts, combining marks included.
+printable = st.characters(blacklist_categories=["Cc", "Cf", "Cs", "Zl", "Zp"])
 name = st.text(printable, min_size=1, max_size=100).filter(lambda s: s.strip() and s == s.strip())
 info = st.text(
     st.characters(
         blacklist_categories=["Cs"],
         blacklist_characters=[
-            c for c in map(chr, range(0x00, 0xA0)) if unicodedata.category(c) == "Cc" and c not in "\t\n\r"
+            *(c for c in map(chr, range(0x00, 0xA0)) if unicodedata.category(c) == "Cc" and c not in "\t\n\r"),
+            *map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]),  # bidi embeddings, overrides, isolates
         ],
     ),
     max_size=300,
@@ -108,10 +111,11 @@ def test_wrong_json_types_are_always_422_naming_the_field(api, store, client_id,
 @PROPERTY
 @given(
     field=st.sampled_from(["first_name", "last_name"]),
-    control=st.characters(whitelist_categories=["Cc"]),
+    # The joiners U+200C and U+200D between two visible characters are the one exception.
+    control=st.characters(whitelist_categories=["Cc", "Cf", "Zl", "Zp"], blacklist_characters=["\u200c", "\u200d"]),
     around=st.text(printable, max_size=10),
 )
-def test_control_characters_in_names_are_always_422(api, store, client_id, field, control, around):
+def test_control_format_and_separator_characters_in_names_are_always_422(api, store, client_id, field, control, around):
     before = store.snapshot()
 
     response = api.call("PATCH", f"/api/v1/clients/{client_id}", body={field: f"a{around}{control}{around}b"})
@@ -119,3 +123,26 @@ def test_control_characters_in_names_are_always_422(api, store, client_id, field
     assert response.status == 422
     assert [e["field"] for e in response.json()["errors"]] == [field]
     assert store.snapshot() == before
+
+
+# Passwords of 1 to 100 pieces (1 to 200 characters as sent), rich in what NFKC shortens
+# (combining accents, Hangul jamo) and lengthens (ligatures).
+password_piece = st.one_of(
+    st.sampled_from(["e\u0301", "\u1100\u1161", "o\u0308", "\ufb03", "Ａ"]),
+    st.characters(blacklist_categories=["Cs"]),
+)
+password = st.integers(1, 100).flatmap(lambda n: st.lists(password_piece, min_size=n, max_size=n)).map("".join)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(sent=password)
+def test_every_password_accepted_as_new_is_accepted_as_typed_when_checked(sent):
+    try:
+        new = PasswordChange.model_validate({"password": sent}).password
+    except ValidationError:
+        return
+    assert PasswordCheck.model_validate({"password": sent}).password == new
+    assert (
+        PasswordChange.model_validate({"password": "новый-пароль-2025", "current_password": sent}).current_password
+        == new
+    )

@@ -131,3 +131,17 @@ def test_parallel_wrong_passwords_never_get_more_attempts_than_the_lockout_allow
     assert statuses == [200] * 5 + [429] * 3
     assert store.client(client_id)["verify_failures"] == 5
     assert api.call("POST", path, body={"password": STRONG_PASSWORD}).status == 429
+
+
+def test_parallel_wrong_passwords_after_the_window_ran_out_start_one_new_window(api, store, monkeypatch, clock):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+    path = f"/api/v1/clients/{client_id}/password/verify"
+    for _ in range(4):
+        api.call("POST", path, body={"password": "wrong"})
+    clock.advance(900)
+
+    statuses = race([("POST", path, {"password": f"guess-{n}"}) for n in range(8)], {"update_item"}, monkeypatch)
+
+    assert statuses == [200] * 5 + [429] * 3
+    assert store.client(client_id)["verify_failures"] == 5
+    assert api.call("POST", path, body={"password": STRONG_PASSWORD}).status == 429

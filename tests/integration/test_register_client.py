@@ -80,6 +80,67 @@ def test_taken_email_in_any_case_is_409_email_taken_and_writes_nothing(api, stor
     assert store.snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("plain", "look_alike"),
+    [
+        ("admin@mail.ru", "ａｄｍｉｎ@mail.ru"),
+        ("file@mail.ru", "\ufb01le@mail.ru"),
+        ("boss@mail.ru", "ｂｏｓｓ@ｍａｉｌ.ｒｕ"),
+    ],
+    ids=["fullwidth", "ligature", "fullwidth domain too"],
+)
+def test_a_compatibility_twin_of_a_taken_email_is_the_same_mailbox(api, store, plain, look_alike):
+    assert api.call("POST", "/api/v1/clients", body=registration(email=plain)).status == 201
+    before = store.snapshot()
+
+    response = api.call("POST", "/api/v1/clients", body=registration(email=look_alike))
+
+    assert response.status == 409
+    assert response.json()["code"] == "email_taken"
+    assert store.snapshot() == before
+
+
+def test_changing_to_a_compatibility_twin_of_anothers_email_is_409(api):
+    api.call("POST", "/api/v1/clients", body=registration(email="owner@mail.ru"))
+    other = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+    response = api.call("PATCH", f"/api/v1/clients/{other}", body={"email": "ｏｗｎｅｒ@mail.ru"})
+
+    assert response.status == 409
+
+
+@pytest.mark.parametrize(
+    "email", ["p\u0430ypal@mail.ru", "ivan.\u0438\u0432\u0430\u043d\u043e\u0432@mail.ru", "\u03bfleg@mail.ru"]
+)
+def test_an_email_mixing_scripts_before_the_at_is_422(api, store, email):
+    before = store.snapshot()
+
+    response = api.call("POST", "/api/v1/clients", body=registration(email=email))
+
+    assert response.status == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "email"
+    assert "scripts" in error["message"]
+    assert email not in response.body
+    assert store.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "emails",
+    [
+        ("почта@почта.рф", "pochta@mail.ru"),
+        ("pochta@почта.рф", "почта@mail.ru"),
+        ("田中taro@example.jp", "τάσος@example.gr"),
+    ],
+)
+def test_addresses_in_one_script_each_are_accepted(api, emails):
+    for email in emails:
+        response = api.call("POST", "/api/v1/clients", body=registration(email=email))
+        assert response.status == 201
+        client_id = response.json()["client_id"]
+        assert api.call("GET", f"/api/v1/clients/{client_id}").json()["email"] == email
+
+
 def test_taken_phone_in_another_form_is_409_phone_taken_and_writes_nothing(api, store):
     api.call("POST", "/api/v1/clients", body=registration(phone="+79092479999"))
     before = store.snapshot()
@@ -115,10 +176,19 @@ def test_weak_passwords_are_422_on_the_password_field_and_write_nothing(api, sto
     assert store.snapshot() == before
 
 
-def test_password_length_counts_nfkc_characters(api):
-    # "ﬁ" (one ligature character) becomes "fi" under NFKC: 7 ligatures make 14 characters.
-    response = api.call("POST", "/api/v1/clients", body=registration(password="ﬁ" * 7))
-    assert response.status == 201
+@pytest.mark.parametrize(
+    ("password", "status"),
+    [
+        ("e\u0301" * 64, 201),  # 128 characters as sent, 64 after NFKC
+        ("\ufb01" * 8, 201),  # "ﬁ": 8 as sent, 16 after NFKC
+        ("\ufb03" * 128, 201),  # "ﬃ": 128 as sent, 384 after NFKC
+        ("e\u0301" * 70, 422),  # 70 after NFKC, but 140 as sent: could never be verified as typed
+        ("\ufb01" * 7, 422),  # 14 after NFKC, but 7 as sent
+        ("e\u0301" * 4, 422),  # 8 as sent, but 4 after NFKC: too weak
+    ],
+)
+def test_password_length_counts_characters_as_sent_and_still_8_after_nfkc(api, password, status):
+    assert api.call("POST", "/api/v1/clients", body=registration(password=password)).status == status
 
 
 @pytest.mark.parametrize(

@@ -130,3 +130,14 @@ def test_a_stored_hash_argon2_cannot_read_is_a_500_not_a_mismatch(api, store, cl
 
     assert_problem(response, 500, "internal_error")
     assert "match" not in response.body
+
+
+def test_values_stored_before_todays_character_rules_still_load_and_survive_other_changes(api, store, client_id):
+    old = {"first_name": "\u200b", "last_name": "Иван\u202eвонави", "additional_info": "a\u2066b\x0bc"}
+    corrupt_client(store, client_id, **old)
+
+    assert api.call("PATCH", f"/api/v1/clients/{client_id}", body={"sex": "мужчина"}).status == 200
+
+    profile = api.call("GET", f"/api/v1/clients/{client_id}").json()
+    assert {name: profile[name] for name in old} == old
+    assert profile["sex"] == "мужчина"

@@ -235,6 +235,30 @@ def test_openapi_document_and_swagger_ui_are_served_offline(server: LocalServer)
     assert server.call("GET", "/", token=None).headers["location"].endswith("/docs")
 
 
+def test_a_newline_after_the_client_id_is_404_and_logged_escaped_on_one_line(server: LocalServer) -> None:
+    client_id = register(server)
+
+    reply = server.call("GET", f"{CLIENTS}/{client_id}%0a")
+
+    assert reply.status == 404
+    assert reply.json()["code"] == "not_found"
+    lines = re.findall(rf"^\S+ GET {CLIENTS}/{client_id}(\S*) (\d+) \d+ ms (\S+)$", server.output(), re.MULTILINE)
+    assert lines == [(r"\n", "404", "GetClientFunction")]
+
+
+def test_control_characters_in_a_path_cannot_forge_or_break_log_lines(server: LocalServer) -> None:
+    server.call("GET", f"{CLIENTS}/x%0a12:00:00%20GET%20{CLIENTS}/forged%20200%201%20ms%20GetClientFunction")
+    server.call("GET", f"{CLIENTS}/y%00%1b[2J%0d")
+
+    output = server.output()
+    lines = [line.partition(" ")[2] for line in output.splitlines() if re.match(rf"\S+ GET {CLIENTS}/[xy]", line)]
+    assert len(lines) == 2
+    assert lines[0].startswith(rf"GET {CLIENTS}/x\n12:00:00 GET {CLIENTS}/forged 200 1 ms GetClientFunction 403 ")
+    assert lines[1].startswith(r"GET /api/v1/clients/y\x00\x1b[2J\r 404 ")
+    assert not re.search(r"^12:00:00 GET", output, re.MULTILINE)
+    assert not {"\x00", "\x1b", "\r"} & set(output)
+
+
 def test_each_request_is_logged_once_with_its_function(server: LocalServer) -> None:
     client_id = register(server)
     server.call("GET", f"{CLIENTS}/{client_id}")

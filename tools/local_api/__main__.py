@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from tools.local_api.console import ConsoleFormatter, printable
 from tools.local_api.template import ROOT
 
 # What `make run AUTH=...` may choose: the local issuer's tokens, or no check. SigV4 (iam) is
@@ -22,7 +23,9 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
         argv = ["serve", *argv]  # serving is what a bare `python -m tools.local_api` means
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    console = logging.StreamHandler()
+    console.setFormatter(ConsoleFormatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    logging.basicConfig(level=logging.INFO, handlers=[console])
     for noisy in ("werkzeug", "samcli", "botocore"):  # their chatter would drown our line per request
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return args.run(args)
@@ -36,10 +39,13 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         serve(ServeOptions(host=args.host, port=args.port, data_dir=args.data_dir, fresh=args.fresh, auth=args.auth))
     except (StoreBusy, TablesMissing) as exc:
-        print(exc, file=sys.stderr)
+        print(printable(str(exc)), file=sys.stderr)
         return 1
-    except (CorruptJournal, ReplayFailed) as exc:
-        print(f"{exc}\nThe stored data cannot be restored; `make run FRESH=1` deletes it.", file=sys.stderr)
+    except (CorruptJournal, ReplayFailed) as exc:  # they quote the stored data
+        print(
+            f"{printable(str(exc))}\nThe stored data cannot be restored; `make run FRESH=1` deletes it.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -299,6 +300,17 @@ def _field_errors(exc: ValidationError) -> tuple[list[dict[str, str]], list[str]
 # ---------------------------------------------------------------- the resolver
 
 
+class _ExactRoutes(APIGatewayRestResolver):
+    """Routes match the whole path. powertools ends each route's pattern with `$`, which also
+    matches before a final newline: `/api/v1/clients/<id>` and a newline (`%0a` on the wire,
+    decoded by API Gateway) reached the profile. `\\Z` matches only at the very end."""
+
+    @staticmethod
+    def _compile_regex(rule: str, *_args: str) -> re.Pattern[str]:
+        loose = APIGatewayRestResolver._compile_regex(rule)
+        return re.compile(loose.pattern.removesuffix("$") + r"\Z")
+
+
 def create_app() -> APIGatewayRestResolver:
     """A resolver with this API's error handling and CORS; each function adds its one route."""
     # API Gateway answers preflights; every actual answer (errors too) names the allowed origin
@@ -309,7 +321,7 @@ def create_app() -> APIGatewayRestResolver:
         expose_headers=["Location", "Retry-After", CORRELATION_HEADER, "X-Next-Cursor"],
         max_age=600,
     )
-    app = APIGatewayRestResolver(cors=cors)
+    app = _ExactRoutes(cors=cors)
 
     @app.exception_handler(RequestRejected)
     def _rejected(exc: RequestRejected) -> Response:

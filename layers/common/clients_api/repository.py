@@ -63,8 +63,9 @@ _UNAVAILABLE_CODES = frozenset(
 _SESSIONS_BY_CLIENT = "by_client"
 _EMAIL_GUARD = "EMAIL#"
 _PHONE_GUARD = "PHONE#"
-# StoredClient.verification_locked_until as a condition: the lock ended (:now), or a budget used
-# up by attempts that never reported locks for one lock from the last of them (:stale = now - lock).
+# The verification window is over, so the next attempt starts a new one: the lock ended (:now), or
+# the last attempt is a lock's length ago (:stale = now - lock), whether it used up the budget and
+# never reported (StoredClient.verification_locked_until) or left failures that no longer count.
 _LOCK_RUN_OUT = (
     "(verify_locked_until <= :now OR (attribute_not_exists(verify_locked_until)"
     " AND (attribute_not_exists(verify_attempted_at) OR verify_attempted_at <= :stale)))"
@@ -289,9 +290,11 @@ class ClientRepository:
 
         Counting first is what makes the lockout hold under parallel guesses: at most
         `max_failures` attempts get a slot until a match resets the counter. Each attempt also
-        stamps its time, so that a budget used up by attempts that never reported back (a crash
-        between the count and the outcome) locks for `lock_seconds` from the last one, not for
-        ever. Raises ClientNotFound or VerificationLocked.
+        stamps its time: failures count only while each attempt follows the last within
+        `lock_seconds` (a client left at 4 failures is not locked out by a typo weeks later), and
+        a budget used up by attempts that never reported back (a crash between the count and the
+        outcome) locks for `lock_seconds` from the last one, not for ever.
+        Raises ClientNotFound or VerificationLocked.
         """
         key = _to_item({"client_id": client_id})
         for _ in range(3):  # each pass either reserves or observes a newer state
@@ -302,9 +305,13 @@ class ClientRepository:
                         Key=key,
                         UpdateExpression="SET verify_failures = if_not_exists(verify_failures, :zero) + :one,"
                         " verify_attempted_at = :now",
-                        ConditionExpression="attribute_exists(client_id)"
-                        " AND (attribute_not_exists(verify_failures) OR verify_failures < :max)",
-                        ExpressionAttributeValues=_values(zero=0, one=1, max=max_failures, now=now),
+                        # One more attempt in the current window: nothing counted yet (a 0 is never
+                        # locked), or budget left and the last attempt recent.
+                        ConditionExpression="attribute_exists(client_id) AND (attribute_not_exists(verify_failures)"
+                        " OR verify_failures = :zero OR (verify_failures < :max AND verify_attempted_at > :stale))",
+                        ExpressionAttributeValues=_values(
+                            zero=0, one=1, max=max_failures, now=now, stale=now - lock_seconds
+                        ),
                         ReturnValues="ALL_NEW",
                         ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
@@ -320,18 +327,31 @@ class ClientRepository:
             )
             if locked_until is not None and locked_until > now:
                 raise VerificationLocked(locked_until - now)
-            self._start_new_window(key, now=now, lock_seconds=lock_seconds)
+            reserved = self._start_new_window(key, now=now, lock_seconds=lock_seconds)
+            if reserved is not None:
+                return reserved
         raise ConcurrentUpdate()
 
-    def _start_new_window(self, key: dict[str, Any], *, now: int, lock_seconds: int) -> None:
-        """An expired lock: reset the counter, once, whoever gets here first."""
-        self._update_unless_changed(
-            TableName=self._table,
-            Key=key,
-            UpdateExpression="SET verify_failures = :zero REMOVE verify_locked_until",
-            ConditionExpression=_LOCK_RUN_OUT,
-            ExpressionAttributeValues=_values(zero=0, now=now, stale=now - lock_seconds),
-        )
+    def _start_new_window(self, key: dict[str, Any], *, now: int, lock_seconds: int) -> StoredClient | None:
+        """The window is over: this attempt is the first of a new one (counter 1, lock cleared), in
+        one write whose condition lets only one of several parallel attempts do it. None when
+        another attempt started the window first (the caller counts itself into it)."""
+        try:
+            with _database_errors():
+                response = self._ddb.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET verify_failures = :one, verify_attempted_at = :now"
+                    " REMOVE verify_locked_until",
+                    ConditionExpression=f"attribute_exists(client_id) AND {_LOCK_RUN_OUT}",
+                    ExpressionAttributeValues=_values(one=1, now=now, stale=now - lock_seconds),
+                    ReturnValues="ALL_NEW",
+                )
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return None
+        return _stored(StoredClient, response["Attributes"])
 
     def record_verification_failure(self, client_id: str, *, locked_until: int, max_failures: int) -> None:
         """A mismatch keeps its counted attempt; the one that exhausted the budget starts the lock."""

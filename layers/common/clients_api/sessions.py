@@ -12,9 +12,9 @@ def list_sessions(
 ) -> SessionsPage:
     """One page, newest first. Raises InvalidCursor or ClientNotFound."""
     after = SessionPosition.decode(query.cursor, client_id) if query.cursor else None
-    page, position = sessions.page(client_id, limit=query.limit, status=query.status, after=after)
-    # A client with sessions exists; only an empty first page needs the extra read to tell
-    # "no sessions" from "no such client".
-    if not page and after is None and not clients.exists(client_id):
+    # Checked on every page: anyone can make a cursor for any id, and sessions (written by other
+    # parts of the platform) do not prove that their client exists.
+    if not clients.exists(client_id):
         raise ClientNotFound()
+    page, position = sessions.page(client_id, limit=query.limit, status=query.status, after=after)
     return SessionsPage(sessions=page, next_cursor=position.encode() if position else None)

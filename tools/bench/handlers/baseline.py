@@ -48,6 +48,11 @@ def get_client(event: Event, context: object) -> dict[str, Any]:
 
 def list_sessions(event: Event, context: object) -> dict[str, Any]:
     limit = int((event["queryStringParameters"] or {}).get("limit", 50))
+    exists = ddb.get_item(
+        TableName=CLIENTS, Key=key(client_id_of(event)), ProjectionExpression="client_id", ConsistentRead=True
+    )
+    if "Item" not in exists:
+        return answer(404, None)
     page = ddb.query(
         TableName=SESSIONS,
         IndexName="by_client",
