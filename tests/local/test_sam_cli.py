@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from tests.support.template import routes as routes_read_from_yaml
 from tools.local_api.gateway import LocalApiGateway
+from tools.local_api.gateway_responses import GatewayResponses
 from tools.local_api.runtime import ProcessRuntime
 from tools.local_api.server import OPENAPI, local_runner
 from tools.local_api.template import ROOT, Template
@@ -32,16 +33,18 @@ PROXY_RESULT = {"statusCode": 201, "multiValueHeaders": {"X-Answer": ["a", "b"]}
 
 class RecordingRuntime:
     """Stands where ProcessRuntime stands: records what sam-cli's runner hands over, answers
-    with a canned result."""
+    with a canned result (the authorizer with `authorizer_result`)."""
 
-    def __init__(self, result: dict[str, Any]) -> None:
+    def __init__(self, result: dict[str, Any], authorizer_result: dict[str, Any] | None = None) -> None:
         self.result = result
+        self.authorizer_result = authorizer_result
         self.calls: list[inspect.BoundArguments] = []
 
     def invoke(self, *args: Any, **kwargs: Any) -> None:
         call = inspect.signature(ProcessRuntime.invoke).bind(None, *args, **kwargs)  # fails if ours cannot take it
         self.calls.append(call)
-        call.arguments["stdout"].write_str(json.dumps(self.result))
+        authorizing = call.arguments["function_config"].name == "AuthorizerFunction"
+        call.arguments["stdout"].write_str(json.dumps(self.authorizer_result if authorizing else self.result))
 
     @property
     def last_event(self) -> dict[str, Any]:
@@ -50,7 +53,12 @@ class RecordingRuntime:
 
 @pytest.fixture(scope="module")
 def template() -> Template:
-    return Template.load()
+    return Template.load(parameters={"AuthMode": "none"})
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Template:
+    return Template.load(parameters={"AuthMode": "jwt", "JwtIssuer": "urn:test", "JwtAudience": "test"})
 
 
 def client(template: Template, runtime: RecordingRuntime) -> FlaskClient:
@@ -60,6 +68,8 @@ def client(template: Template, runtime: RecordingRuntime) -> FlaskClient:
         host="127.0.0.1",
         port=3000,
         openapi=OPENAPI,
+        gateway_responses=GatewayResponses(template.gateway_responses()),
+        key_set=lambda: {"keys": []},
     )
     gateway.create()
     return gateway.app.test_client()
@@ -131,10 +141,53 @@ def test_a_function_error_is_a_500_as_under_sam_local(template: Template) -> Non
     assert reply.status_code == 500, SAM  # API Gateway itself answers 502
 
 
-def test_unknown_routes_are_answered_by_the_gateway(template: Template) -> None:
+def test_unknown_routes_are_answered_by_the_gateway_as_the_template_says(template: Template) -> None:
     runtime = RecordingRuntime(PROXY_RESULT)
 
     reply = client(template, runtime).delete("/api/v1/clients")
 
-    assert reply.status_code == 403, SAM  # sam's "Missing Authentication Token", as API Gateway's
+    assert reply.status_code == 404, SAM  # MISSING_AUTHENTICATION_TOKEN, rendered from the template
+    assert reply.json["code"] == "not_found"
     assert runtime.calls == []
+
+
+def test_the_lambda_authorizer_runs_first_and_hands_its_context_to_the_function(guarded: Template) -> None:
+    allow = {
+        "principalId": "c",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "arn:aws:execute-api:*"}],
+        },
+        "context": {"kind": "client", "client_id": "c", "scopes": ""},
+    }
+    runtime = RecordingRuntime(PROXY_RESULT, authorizer_result=allow)
+
+    reply = client(guarded, runtime).get(f"/api/v1/clients/{uuid.uuid4()}", headers={"Authorization": "Bearer t"})
+
+    assert reply.status_code == 201, SAM
+    authorizer, function = (call.arguments for call in runtime.calls)
+    assert authorizer["function_config"].name == "AuthorizerFunction", SAM
+    authorizer_event = json.loads(authorizer["event"])
+    assert authorizer_event["type"] == "REQUEST", SAM
+    assert authorizer_event["headers"]["Authorization"] == "Bearer t", SAM
+    assert authorizer_event["methodArn"].startswith("arn:aws:execute-api:"), SAM
+    assert json.loads(function["event"])["requestContext"]["authorizer"] == allow["context"] | {"principalId": "c"}
+
+
+@pytest.mark.parametrize(
+    ("authorization", "answer", "status"),
+    [
+        (None, None, 401),  # no identity source: the authorizer does not even run
+        ("Bearer t", {"errorMessage": "Unauthorized", "errorType": "Exception"}, 401),
+        ("Bearer t", {"errorMessage": "keys unreachable", "errorType": "KeysUnavailable"}, 503),
+    ],
+)
+def test_what_the_authorizer_refuses_is_the_templates_gateway_response(guarded, authorization, answer, status) -> None:
+    runtime = RecordingRuntime(PROXY_RESULT, authorizer_result=answer)
+    headers = {"Authorization": authorization} if authorization else {}
+
+    reply = client(guarded, runtime).get(f"/api/v1/clients/{uuid.uuid4()}", headers=headers)
+
+    assert reply.status_code == status, SAM
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert all(call.arguments["function_config"].name == "AuthorizerFunction" for call in runtime.calls)
