@@ -65,10 +65,11 @@ clean:
 
 # The whole API from template.yaml on 127.0.0.1:3000, with an embedded DynamoDB whose data
 # survives restarts (in .local/). `make run FRESH=1` starts empty, `make run PORT=3001` serves
-# elsewhere when 3000 is taken; a non-empty
-# AWS_ENDPOINT_URL_DYNAMODB uses that DynamoDB instead (DynamoDB Local, AWS).
+# elsewhere when 3000 is taken, `make run WORKERS=8` runs up to 8 requests of one function at
+# once (default 4; more wait their turn); a non-empty AWS_ENDPOINT_URL_DYNAMODB uses that
+# DynamoDB instead (DynamoDB Local, AWS).
 run: $(STAMP) $(LAYER_SITE)/.installed
-	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) $(if $(FRESH),--fresh)
+	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) $(if $(FRESH),--fresh) $(if $(WORKERS),--workers $(WORKERS))
 
 # A demo client with sessions in every status, loaded into the running `make run`.
 demo: $(STAMP)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -45,11 +46,11 @@ class LocalServer:
     """`python -m tools.local_api serve` on a free port, its output in `log`; stopped when its
     `with` block ends, however the test ended."""
 
-    def __init__(self, data_dir: Path, *, fresh: bool = False) -> None:
+    def __init__(self, data_dir: Path, *, fresh: bool = False, options: Sequence[str] = ()) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.log = data_dir.parent / f"{data_dir.name}-{self.port}.log"
-        options = ["--port", str(self.port), "--data-dir", str(data_dir), *(["--fresh"] if fresh else [])]
+        options = ["--port", str(self.port), "--data-dir", str(data_dir), *(["--fresh"] if fresh else []), *options]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 (our own command)
                 [*TOOL, "serve", *options], cwd=ROOT, env=hermetic_env(), stdout=log, stderr=log
@@ -124,3 +125,24 @@ class LocalServer:
                 time.sleep(0.2)
         self.kill()
         raise TimeoutError(f"the local server did not answer within {STARTUP_SECONDS} s:\n{self.output()}")
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux: read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive, not a zombie waiting for its parent."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -6,8 +6,10 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from tools.local_api.runtime import DEFAULT_IDLE_SECONDS, DEFAULT_WORKERS
 from tools.local_api.template import ROOT
 
 DATA_DIR = ROOT / ".local"
@@ -30,7 +32,16 @@ def _serve(args: argparse.Namespace) -> int:
     from tools.local_api.store import ReplayFailed, StoreBusy
 
     try:
-        serve(ServeOptions(host=args.host, port=args.port, data_dir=args.data_dir, fresh=args.fresh))
+        serve(
+            ServeOptions(
+                host=args.host,
+                port=args.port,
+                data_dir=args.data_dir,
+                fresh=args.fresh,
+                workers=args.workers,
+                idle_seconds=args.idle_seconds,
+            )
+        )
     except (StoreBusy, TablesMissing) as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -85,6 +96,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the embedded DynamoDB keeps its data")
     serve.add_argument("--fresh", action="store_true", help="start with an empty embedded DynamoDB")
+    serve.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=DEFAULT_WORKERS,
+        help="worker processes per function at most; more concurrent requests wait (default %(default)s)",
+    )
+    serve.add_argument(
+        "--idle-seconds",
+        type=_positive(float),
+        default=DEFAULT_IDLE_SECONDS,
+        help="a worker idle this long is stopped; the next request starts cold (default %(default)s)",
+    )
     serve.set_defaults(run=_serve)
 
     demo = commands.add_parser("demo", help="load a demo client with sessions into the running server")
@@ -98,6 +121,17 @@ def _parser() -> argparse.ArgumentParser:
     tables = commands.add_parser("tables", help="create the template's tables at $AWS_ENDPOINT_URL_DYNAMODB")
     tables.set_defaults(run=_tables)
     return parser
+
+
+def _positive[Number: (int, float)](kind: type[Number]) -> Callable[[str], Number]:
+    def parse(text: str) -> Number:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names it in "invalid float value: 'x'"
+    return parse
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Requests become the REST proxy events `sam local start-api` builds and results are parsed the
 same way, because it is sam-cli's code doing both. Added on top: a request id per request, one
-log line per request, and the API's OpenAPI document with a docs page.
+log line per request (ending in `cold` when the invocation paid a worker's init), and the API's
+OpenAPI document with a docs page.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from samcli.lib.providers.provider import Api
 from samcli.local.apigw.local_apigw_service import LocalApigwService
 from samcli.local.apigw.path_converter import PathConverter
 from samcli.local.apigw.service_error_responses import ServiceErrorResponses
+
+from tools.local_api.runtime import invocation_was_cold
 
 LOG = logging.getLogger("clients_api.local")
 DOCS_PAGE = Path(__file__).with_name("docs.html")
@@ -94,5 +97,13 @@ class LocalApiGateway(LocalApigwService):
         elapsed_ms = (time.perf_counter() - g.started) * 1000
         function = self._functions.get((request.method, request.endpoint or ""), "-")
         # The path only: a query string may carry personal data.
-        LOG.info("%s %s %d %.0f ms %s", request.method, request.path, response.status_code, elapsed_ms, function)
+        LOG.info(
+            "%s %s %d %.0f ms %s%s",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed_ms,
+            function,
+            " cold" if invocation_was_cold() else "",
+        )
         return response

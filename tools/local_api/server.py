@@ -44,6 +44,8 @@ class ServeOptions:
     port: int
     data_dir: Path
     fresh: bool
+    workers: int
+    idle_seconds: float
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def serve(options: ServeOptions) -> None:
         endpoint = store.endpoint
     if not LAYER_SITE.is_dir():
         raise FileNotFoundError(f"{LAYER_SITE} is missing: start the server with `make run`")
-    runtime = ProcessRuntime(template.root, LAYER_SITE)
+    runtime = ProcessRuntime(template.root, LAYER_SITE, workers=options.workers, idle_seconds=options.idle_seconds)
     runner = local_runner(template, runtime, endpoint)
     try:
         tables = prepare_tables(template, runner, endpoint)
