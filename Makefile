@@ -29,12 +29,15 @@ $(STAMP): requirements-dev.lock | $(UV)
 	@touch $(STAMP)
 
 # What `make run` gives the functions beside their code: the layer's requirements for this
-# machine, apart from the dev tools (tools/local_api/server.py, LAYER_SITE).
+# machine, apart from the dev tools (tools/local_api/server.py, LAYER_SITE), pruned by the layer
+# build's own rules, so that an import that fails on Lambda fails here too. Made again when
+# either Makefile changes.
 LAYER_SITE := $(VENV)/layer-site
-$(LAYER_SITE)/.installed: layers/common/requirements.txt requirements-dev.lock | $(STAMP)
+$(LAYER_SITE)/.installed: Makefile layers/common/Makefile layers/common/requirements.txt requirements-dev.lock | $(STAMP)
 	rm -rf $(LAYER_SITE)
 	$(UV) pip install --quiet --python $(BIN)/python --target $(LAYER_SITE) -r layers/common/requirements.txt -c requirements-dev.lock \
 		|| $(BIN)/pip install --quiet --target $(LAYER_SITE) -r layers/common/requirements.txt -c requirements-dev.lock
+	$(MAKE) --silent -C layers/common prune SITE=$(abspath $(LAYER_SITE))
 	@touch $@
 
 # requirements-dev.lock pins every package of the virtualenv; edit requirements-dev.txt (or the

@@ -25,6 +25,7 @@ from samcli.local.lambdafn.env_vars import EnvironmentVariables
 
 from tests.local.harness import children, running
 from tools.local_api.runtime import InvocationFailed, ProcessRuntime, invocation_was_cold
+from tools.local_api.server import LAYER_SITE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -328,6 +329,20 @@ def test_a_function_sees_its_layers_and_the_given_site_not_the_dev_tools(
 
     assert invoke(runtime, function, probe="from_the_site") == {"importable": True}
     assert invoke(runtime, function, probe="pytest") == {"importable": False}  # in .venv only
+
+
+@pytest.mark.skipif(not LAYER_SITE.is_dir(), reason="no .venv/layer-site: `make unit` makes it")
+def test_under_make_run_a_function_cannot_import_what_the_layer_build_prunes(
+    make_runtime: Callable[..., ProcessRuntime], tmp_path: Path
+) -> None:
+    runtime = make_runtime(site=LAYER_SITE)
+    function = config(tmp_path, "One")
+
+    importable = {
+        module: invoke(runtime, function, probe=module)["importable"] for module in ("dns", "email_validator")
+    }
+
+    assert importable == {"dns": False, "email_validator": True}  # email-validator's optional DNS checks
 
 
 def live_children() -> int:
