@@ -64,7 +64,7 @@ clean:
 	rm -rf $(VENV) .aws-sam .aws-sam-build.log .pytest_cache .ruff_cache
 
 # ---------------------------------------------------------------- local API (tools/local_api)
-.PHONY: demo openapi tables
+.PHONY: demo loadtest openapi tables
 
 # The whole API from template.yaml on 127.0.0.1:3000, with an embedded DynamoDB whose data
 # survives restarts (in .local/). `make run FRESH=1` starts empty, `make run PORT=3001` serves
@@ -77,6 +77,11 @@ run: $(STAMP) $(LAYER_SITE)/.installed
 # A demo client with sessions in every status, loaded into the running `make run`.
 demo: $(STAMP)
 	$(BIN)/python -m tools.local_api demo
+
+# Requests/s and memory (RSS of the server and its workers) of the running `make run` at 1, 4 and
+# 40 concurrent callers (docs/local.md). Not a test. `make loadtest ARGS="--requests 1000"`.
+loadtest: $(STAMP)
+	$(BIN)/python -m tools.local_api loadtest $(ARGS)
 
 # openapi.json from the models and template.yaml (a test fails while it is out of date).
 openapi: $(STAMP)

@@ -86,7 +86,8 @@ class LocalServer:
         self.stop()
 
     def run_tool(self, *args: str) -> str:
-        """Another `python -m tools.local_api` command, against this server's data dir."""
+        """Another `python -m tools.local_api` command, against this server's data dir: its
+        output, stdout then stderr."""
         done = subprocess.run(  # noqa: S603 (our own command)
             [*TOOL, *args, "--data-dir", str(self.data_dir)],
             cwd=ROOT,
@@ -97,7 +98,7 @@ class LocalServer:
             check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        return done.stderr
+        return done.stdout + done.stderr
 
     def output(self) -> str:
         return self.log.read_text()

@@ -101,3 +101,12 @@ def test_idle_workers_go_away_and_the_log_line_of_the_next_request_says_cold(
     assert lines[-2].endswith(" GetClientFunction cold")
     assert lines[-1].endswith(" GetClientFunction")
     assert re.search(rf"GetClientFunction: \d worker\(s\) idle for {IDLE_SECONDS} s stopped", server.output())
+
+
+def test_the_load_test_reports_a_round_per_number_of_callers_without_a_failed_request(server: LocalServer) -> None:
+    report = server.run_tool("loadtest", "--callers", "1", "3", "--requests", "6")
+
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in report.splitlines()]
+    rounds = [row for row in rows if row[0] in {"1", "3"}]
+    assert [row[:3] for row in rounds] == [["1", "6", "0"], ["3", "6", "0"]]
+    assert all(2 <= int(row[4]) <= 2 + WORKERS and float(row[5]) > 0 for row in rounds)

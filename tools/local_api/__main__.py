@@ -1,4 +1,4 @@
-"""`python -m tools.local_api [serve|demo|openapi|tables]`: the local API and its helpers."""
+"""`python -m tools.local_api [serve|demo|loadtest|openapi|tables]`: the local API and its helpers."""
 
 from __future__ import annotations
 
@@ -63,6 +63,18 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _loadtest(args: argparse.Namespace) -> int:
+    from tools.local_api.loadtest import run
+    from tools.local_api.run_info import NotRunning, RunInfo
+
+    try:
+        print(run(RunInfo.read(args.data_dir), args.callers, args.requests))
+    except NotRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
 def _openapi(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(LAYER))  # the models the document is generated from
     from tools.local_api.openapi import render
@@ -113,6 +125,14 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="load a demo client with sessions into the running server")
     demo.add_argument("--data-dir", type=Path, default=DATA_DIR)
     demo.set_defaults(run=_demo)
+
+    loadtest = commands.add_parser(
+        "loadtest", help="requests/s and memory of the running server at 1, 4 and 40 concurrent callers"
+    )
+    loadtest.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    loadtest.add_argument("--callers", type=_positive(int), nargs="+", default=[1, 4, 40])
+    loadtest.add_argument("--requests", type=_positive(int), default=400, help="per number of callers")
+    loadtest.set_defaults(run=_loadtest)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document (tests check it is current)")
     openapi.add_argument("--output", type=Path, default=ROOT / "openapi.json")

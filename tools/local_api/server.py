@@ -77,7 +77,7 @@ def serve(options: ServeOptions) -> None:
         gateway = LocalApiGateway(template.api(), runner, host=options.host, port=options.port, openapi=OPENAPI)
         gateway.create()
         api_url = f"http://{options.host}:{options.port}"
-        RunInfo(api_url, endpoint, store is not None, tables.region, tables.names).write(options.data_dir)
+        RunInfo(api_url, endpoint, store is not None, tables.region, tables.names, os.getpid()).write(options.data_dir)
         _announce(gateway, api_url, endpoint, store is not None, options)
         gateway.run()
     except (KeyboardInterrupt, ProcessSigTermException):
