@@ -12,6 +12,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -378,6 +379,7 @@ def test_overlapping_requests_beyond_the_bound_wait_for_a_worker_rather_than_sta
     assert 1 <= most_workers <= 2
 
 
+# White-box: nothing public tells that a request has a worker or waits for one.
 def busy_workers(runtime: ProcessRuntime, function: str) -> int:
     return len(runtime._pools[function].busy)
 
@@ -466,3 +468,19 @@ def test_a_worker_is_idle_between_invocations_not_during_a_long_one(
 
     assert after.result["pid"] == long.result["pid"]
     assert not after.cold
+
+
+def test_a_request_that_starts_a_cold_authorizer_then_a_warm_function_is_logged_cold(
+    runtime: ProcessRuntime, tmp_path: Path
+) -> None:
+    authorizer, function = config(tmp_path, "Authorizer"), config(tmp_path, "One")
+    invoke(runtime, function)  # its worker is warm
+
+    def one_request() -> bool:  # both invocations from one thread, as the gateway makes them
+        for invoked in (authorizer, function):
+            runtime.invoke(invoked, "{}", stdout=StreamWriter(StringIO()))
+        return invocation_was_cold()
+
+    with ThreadPoolExecutor(1) as gateway:
+        assert gateway.submit(one_request).result(timeout=60) is True
+        assert gateway.submit(one_request).result(timeout=60) is False

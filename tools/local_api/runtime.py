@@ -48,8 +48,9 @@ _this_thread = threading.local()
 
 
 def invocation_was_cold() -> bool:
-    """Whether the last invocation made from this thread paid a worker's init (a cold start),
-    for the gateway's request log line. Asking forgets it."""
+    """Whether an invocation made from this thread since it last asked paid a worker's init (a
+    cold start), for the gateway's log line of the request (which may invoke an authorizer, then
+    the function). Asking forgets it."""
     cold = getattr(_this_thread, "cold_start", False)
     _this_thread.cold_start = False
     return cold
@@ -233,7 +234,7 @@ class ProcessRuntime:
         workers' own output goes straight to this process's stderr, so `stderr` stays unused."""
         spec = WorkerSpec.of(function_config, self._root)
         worker = self._acquire(spec)
-        _this_thread.cold_start = worker.cold
+        _this_thread.cold_start = getattr(_this_thread, "cold_start", False) or worker.cold
         try:
             result = worker.invoke(event)
         except InitFailed as exc:  # the next invocation starts a fresh worker, as Lambda does
