@@ -29,12 +29,15 @@ $(STAMP): requirements-dev.lock | $(UV)
 	@touch $(STAMP)
 
 # What `make run` gives the functions beside their code: the layer's requirements for this
-# machine, apart from the dev tools (tools/local_api/server.py, LAYER_SITE).
+# machine, apart from the dev tools (tools/local_api/server.py, LAYER_SITE), pruned by the layer
+# build's own rules, so that an import that fails on Lambda fails here too. Made again when
+# either Makefile changes.
 LAYER_SITE := $(VENV)/layer-site
-$(LAYER_SITE)/.installed: layers/common/requirements.txt requirements-dev.lock | $(STAMP)
+$(LAYER_SITE)/.installed: Makefile layers/common/Makefile layers/common/requirements.txt requirements-dev.lock | $(STAMP)
 	rm -rf $(LAYER_SITE)
 	$(UV) pip install --quiet --python $(BIN)/python --target $(LAYER_SITE) -r layers/common/requirements.txt -c requirements-dev.lock \
 		|| $(BIN)/pip install --quiet --target $(LAYER_SITE) -r layers/common/requirements.txt -c requirements-dev.lock
+	$(MAKE) --silent -C layers/common prune SITE=$(abspath $(LAYER_SITE))
 	@touch $@
 
 # requirements-dev.lock pins every package of the virtualenv; edit requirements-dev.txt (or the
@@ -61,15 +64,16 @@ clean:
 	rm -rf $(VENV) .aws-sam .aws-sam-build.log .pytest_cache .ruff_cache
 
 # ---------------------------------------------------------------- local API (tools/local_api)
-.PHONY: demo openapi tables token
+.PHONY: demo loadtest openapi tables token
 
 # The whole API from template.yaml on 127.0.0.1:3000, with an embedded DynamoDB whose data
 # survives restarts (in .local/). `make run FRESH=1` starts empty, `make run PORT=3001` serves
-# elsewhere when 3000 is taken, `make run AUTH=none` turns authorization off; a non-empty
+# elsewhere when 3000 is taken, `make run AUTH=none` turns authorization off, `make run WORKERS=8`
+# runs up to 8 requests of one function at once (default 4; more wait their turn); a non-empty
 # AWS_ENDPOINT_URL_DYNAMODB uses that DynamoDB instead (DynamoDB Local, AWS).
 AUTH ?= jwt
 run: $(STAMP) $(LAYER_SITE)/.installed
-	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) --auth $(AUTH) $(if $(FRESH),--fresh)
+	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) --auth $(AUTH) $(if $(FRESH),--fresh) $(if $(WORKERS),--workers $(WORKERS))
 
 # A bearer token of the local issuer `make run` trusts: `make -s token CLIENT_ID=<id>` for a
 # client, `make -s token SERVICE=1` for a service (-s: only the token on stdout).
@@ -79,6 +83,11 @@ token: $(STAMP)
 # A demo client with sessions in every status, loaded into the running `make run`.
 demo: $(STAMP)
 	$(BIN)/python -m tools.local_api demo
+
+# Requests/s and memory (RSS of the server and its workers) of the running `make run` at 1, 4 and
+# 40 concurrent callers (docs/local.md). Not a test. `make loadtest ARGS="--requests 1000"`.
+loadtest: $(STAMP)
+	$(BIN)/python -m tools.local_api loadtest $(ARGS)
 
 # openapi.json from the models and template.yaml (a test fails while it is out of date).
 openapi: $(STAMP)

@@ -9,11 +9,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.support.apigw import HttpResult as Reply
+from tests.support.replies import HttpResult as Reply
 from tools.local_api.issuer import LocalIssuer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ class LocalServer:
     """`python -m tools.local_api serve` on a free port, its output in `log`; stopped when its
     `with` block ends, however the test ended."""
 
-    def __init__(self, data_dir: Path, *, fresh: bool = False, auth: str = "jwt") -> None:
+    def __init__(self, data_dir: Path, *, fresh: bool = False, auth: str = "jwt", options: Sequence[str] = ()) -> None:
         self.data_dir = data_dir
         self.issuer = LocalIssuer(data_dir / "issuer")  # the one the server trusts
         self.port = free_port()
@@ -60,6 +61,7 @@ class LocalServer:
             "--auth",
             auth,
             *(["--fresh"] if fresh else []),
+            *options,
         ]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 (our own command)
@@ -141,3 +143,24 @@ class LocalServer:
                 time.sleep(0.2)
         self.kill()
         raise TimeoutError(f"the local server did not answer within {STARTUP_SECONDS} s:\n{self.output()}")
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux: read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive, not a zombie waiting for its parent."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

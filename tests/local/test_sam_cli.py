@@ -70,6 +70,7 @@ def client(template: Template, runtime: RecordingRuntime) -> FlaskClient:
         openapi=OPENAPI,
         gateway_responses=GatewayResponses(template.gateway_responses()),
         key_set=lambda: {"keys": []},
+        authorizer_cache_seconds=template.authorizer_cache_seconds(),
     )
     gateway.create()
     return gateway.app.test_client()
@@ -151,16 +152,18 @@ def test_unknown_routes_are_answered_by_the_gateway_as_the_template_says(templat
     assert runtime.calls == []
 
 
+ALLOW = {
+    "principalId": "c",
+    "policyDocument": {
+        "Version": "2012-10-17",
+        "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "arn:aws:execute-api:*"}],
+    },
+    "context": {"kind": "client", "client_id": "c", "scopes": ""},
+}
+
+
 def test_the_lambda_authorizer_runs_first_and_hands_its_context_to_the_function(guarded: Template) -> None:
-    allow = {
-        "principalId": "c",
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "arn:aws:execute-api:*"}],
-        },
-        "context": {"kind": "client", "client_id": "c", "scopes": ""},
-    }
-    runtime = RecordingRuntime(PROXY_RESULT, authorizer_result=allow)
+    runtime = RecordingRuntime(PROXY_RESULT, authorizer_result=ALLOW)
 
     reply = client(guarded, runtime).get(f"/api/v1/clients/{uuid.uuid4()}", headers={"Authorization": "Bearer t"})
 
@@ -171,7 +174,7 @@ def test_the_lambda_authorizer_runs_first_and_hands_its_context_to_the_function(
     assert authorizer_event["type"] == "REQUEST", SAM
     assert authorizer_event["headers"]["Authorization"] == "Bearer t", SAM
     assert authorizer_event["methodArn"].startswith("arn:aws:execute-api:"), SAM
-    assert json.loads(function["event"])["requestContext"]["authorizer"] == allow["context"] | {"principalId": "c"}
+    assert json.loads(function["event"])["requestContext"]["authorizer"] == ALLOW["context"] | {"principalId": "c"}
 
 
 @pytest.mark.parametrize(
@@ -191,3 +194,20 @@ def test_what_the_authorizer_refuses_is_the_templates_gateway_response(guarded, 
     assert reply.status_code == status, SAM
     assert reply.headers["Content-Type"] == "application/problem+json"
     assert all(call.arguments["function_config"].name == "AuthorizerFunction" for call in runtime.calls)
+
+
+def test_the_authorizers_answer_is_kept_per_token_as_api_gateway_keeps_it(guarded: Template) -> None:
+    runtime = RecordingRuntime(PROXY_RESULT, authorizer_result=ALLOW)
+    api = client(guarded, runtime)
+
+    for token in ("one", "one", "two", "one"):
+        assert (
+            api.get(f"/api/v1/clients/{uuid.uuid4()}", headers={"Authorization": f"Bearer {token}"}).status_code == 201
+        )
+
+    authorized = [
+        json.loads(c.arguments["event"])["headers"]["Authorization"]
+        for c in runtime.calls
+        if c.arguments["function_config"].name == "AuthorizerFunction"
+    ]
+    assert authorized == ["Bearer one", "Bearer two"], SAM

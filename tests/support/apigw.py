@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 from clients_api.access import CallerKind, Principal
 from clients_api.tokens import allow_whole_api
+from tests.support.replies import HttpResult
 from tests.support.template import ROOT, route_for
 
 EVENTS = ROOT / "events"
@@ -48,20 +49,6 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:test-function"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-
-@dataclass
-class HttpResult:
-    status: int
-    headers: dict[str, str]  # lower-cased names
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "")
 
 
 def build_event(

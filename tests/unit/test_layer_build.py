@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.template import ROOT
+from tools.local_api.server import LAYER_SITE
 
 BUILT = ROOT / ".aws-sam" / "build" / "CommonLayer" / "python"
 CACHE_TAG = "cpython-313"
@@ -62,3 +63,22 @@ def test_nothing_left_in_powertools_imports_a_utility_the_build_leaves_out():
     importers = re.compile(rf"(?:aws_lambda_powertools\.utilities(?:\.| import )|from \.+)({names})\b")
     offenders = [str(p.relative_to(BUILT)) for p in powertools.rglob("*.py") if importers.search(p.read_text())]
     assert not offenders
+
+
+def _loadable_files(site: Path) -> set[str]:
+    """Every file code can load from `site`, extension modules named without their platform tag
+    (the built layer's are arm64, this machine's may not be); installers' records left out."""
+    return {
+        re.sub(r"\.cpython-\d+-[^.]+\.so$", ".so", str(path.relative_to(site)))
+        for path in site.rglob("*")
+        if path.is_file()
+        and not path.name.startswith(".")
+        and not any(part.endswith(".dist-info") or part == "__pycache__" for part in path.relative_to(site).parts)
+    }
+
+
+@pytest.mark.skipif(not LAYER_SITE.is_dir(), reason="no .venv/layer-site: `make unit` makes it")
+def test_make_run_gives_the_functions_what_the_built_layer_holds_beside_our_code_and_nothing_else():
+    built = {path for path in _loadable_files(BUILT) if not path.startswith("clients_api/")}
+
+    assert _loadable_files(LAYER_SITE) == built

@@ -1,4 +1,4 @@
-"""`python -m tools.local_api [serve|demo|openapi|tables]`: the local API and its helpers."""
+"""`python -m tools.local_api [serve|demo|loadtest|openapi|tables]`: the local API and its helpers."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tools.local_api.console import ConsoleFormatter, printable
+from tools.local_api.runtime import DEFAULT_IDLE_SECONDS, DEFAULT_WORKERS
 from tools.local_api.template import ROOT
 
 # What `make run AUTH=...` may choose: the local issuer's tokens, or no check. SigV4 (iam) is
@@ -37,7 +39,17 @@ def _serve(args: argparse.Namespace) -> int:
     from tools.local_api.store import ReplayFailed, StoreBusy
 
     try:
-        serve(ServeOptions(host=args.host, port=args.port, data_dir=args.data_dir, fresh=args.fresh, auth=args.auth))
+        serve(
+            ServeOptions(
+                host=args.host,
+                port=args.port,
+                data_dir=args.data_dir,
+                fresh=args.fresh,
+                workers=args.workers,
+                idle_seconds=args.idle_seconds,
+                auth=args.auth,
+            )
+        )
     except (StoreBusy, TablesMissing) as exc:
         print(printable(str(exc)), file=sys.stderr)
         return 1
@@ -70,6 +82,20 @@ def _token(args: argparse.Namespace) -> int:
         print("name a client (--client-id <id>) or ask for a service token (--service)", file=sys.stderr)
         return 2
     print(LocalIssuer(args.data_dir / "issuer").token(client_id=args.client_id, service=args.service))
+    return 0
+
+
+def _loadtest(args: argparse.Namespace) -> int:
+    from tools.local_api.issuer import LocalIssuer
+    from tools.local_api.loadtest import run
+    from tools.local_api.run_info import NotRunning, RunInfo
+
+    try:
+        token = LocalIssuer(args.data_dir / "issuer").token(service=True)
+        print(run(RunInfo.read(args.data_dir), token, args.callers, args.requests))
+    except NotRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 
@@ -107,6 +133,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the embedded DynamoDB keeps its data")
     serve.add_argument("--fresh", action="store_true", help="start with an empty embedded DynamoDB")
     serve.add_argument("--auth", choices=AUTH_MODES, default="jwt", help="the template's AuthMode (default: jwt)")
+    serve.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=DEFAULT_WORKERS,
+        help="worker processes per function at most; more concurrent requests wait (default %(default)s)",
+    )
+    serve.add_argument(
+        "--idle-seconds",
+        type=_positive(float),
+        default=DEFAULT_IDLE_SECONDS,
+        help="a worker idle this long is stopped; the next request starts cold (default %(default)s)",
+    )
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="print a bearer token of the local issuer")
@@ -119,6 +157,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, default=DATA_DIR)
     demo.set_defaults(run=_demo)
 
+    loadtest = commands.add_parser(
+        "loadtest", help="requests/s and memory of the running server at 1, 4 and 40 concurrent callers"
+    )
+    loadtest.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    loadtest.add_argument("--callers", type=_positive(int), nargs="+", default=[1, 4, 40])
+    loadtest.add_argument("--requests", type=_positive(int), default=400, help="per number of callers")
+    loadtest.set_defaults(run=_loadtest)
+
     openapi = commands.add_parser("openapi", help="write the OpenAPI document (tests check it is current)")
     openapi.add_argument("--output", type=Path, default=ROOT / "openapi.json")
     openapi.set_defaults(run=_openapi)
@@ -126,6 +172,17 @@ def _parser() -> argparse.ArgumentParser:
     tables = commands.add_parser("tables", help="create the template's tables at $AWS_ENDPOINT_URL_DYNAMODB")
     tables.set_defaults(run=_tables)
     return parser
+
+
+def _positive[Number: (int, float)](kind: type[Number]) -> Callable[[str], Number]:
+    def parse(text: str) -> Number:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names it in "invalid float value: 'x'"
+    return parse
 
 
 if __name__ == "__main__":

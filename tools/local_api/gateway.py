@@ -2,15 +2,17 @@
 
 Requests become the REST proxy events `sam local start-api` builds and results are parsed the
 same way, because it is sam-cli's code doing both, the Lambda authorizer included. Added on top:
-a request id per request, one log line per request, the answers API Gateway gives itself
-rendered from the template's GatewayResponses (401, 403, unknown routes), the local issuer's
-key set, and the API's OpenAPI document with a docs page.
+a request id per request, one log line per request (ending in `cold` when the invocation paid a
+worker's init), the answers API Gateway gives itself rendered from the template's
+GatewayResponses (401, 403, unknown routes), the local issuer's key set, and the API's OpenAPI
+document with Swagger UI.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -34,6 +36,7 @@ from samcli.local.services.base_local_service import LambdaOutputParser
 
 from tools.local_api.gateway_responses import GatewayAnswer, GatewayResponses
 from tools.local_api.issuer import JWKS_PATH
+from tools.local_api.runtime import invocation_was_cold
 
 LOG = logging.getLogger("clients_api.local")
 # The standard Swagger UI, from the copy powertools ships: served offline, like the rest.
@@ -41,6 +44,26 @@ SWAGGER_UI = Path(swagger_ui.__file__).parent
 SWAGGER_ASSETS = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
 _TOOL_PAGES = frozenset({"openapi", "docs", "docs_asset", "home", "jwks"})  # not the API's routes
 _NO_ROUTE = GatewayAnswer("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+
+
+class AuthorizerCache:
+    """Authorizer answers by (authorizer, identity), each kept for its authorizer's TTL."""
+
+    def __init__(self, seconds: dict[str, int]) -> None:
+        self._seconds = seconds
+        self._answers: dict[tuple[str, str], tuple[float, str | bytes]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> str | bytes | None:
+        with self._lock:
+            expires, answer = self._answers.get(key, (0.0, None))
+        return answer if time.monotonic() < expires else None
+
+    def put(self, key: tuple[str, str], answer: str | bytes) -> None:
+        seconds = self._seconds.get(key[0], 0)
+        if seconds > 0:
+            with self._lock:
+                self._answers[key] = (time.monotonic() + seconds, answer)
 
 
 class LocalApiGateway(LocalApigwService):
@@ -56,11 +79,13 @@ class LocalApiGateway(LocalApigwService):
         openapi: Path,
         gateway_responses: GatewayResponses,
         key_set: Callable[[], dict[str, Any]],
+        authorizer_cache_seconds: dict[str, int] | None = None,
     ) -> None:
         super().__init__(api=api, lambda_runner=runner, host=host, port=port)
         self._openapi = openapi
         self._gateway_responses = gateway_responses
         self._key_set = key_set
+        self._authorizer_cache = AuthorizerCache(authorizer_cache_seconds or {})
         # Flask names each API route's endpoint after its path (sam-cli's convention). A CORS
         # preflight (OPTIONS) is answered by the gateway itself.
         self._functions = {
@@ -132,14 +157,20 @@ class LocalApiGateway(LocalApigwService):
         is a 401, any other failure AUTHORIZER_FAILURE, a policy that does not allow this route a
         403; an Allow hands its context to the function. (sam-cli 1.170 answers a 500 or its own
         403 instead.)"""
-        with StringIO() as stdout:
-            self.lambda_runner.invoke(
-                lambda_authorizer.lambda_name,
-                json.dumps(auth_lambda_event, sort_keys=True),
-                stdout=StreamWriter(stdout, auto_flush=True),
-                stderr=self.stderr,
-            )
-            output, failed = LambdaOutputParser.get_lambda_output(stdout)
+        # The authorizer's answer is kept per token for the authorizer's ReauthorizeEvery, as API
+        # Gateway keeps it (the template's identity source is the Authorization header).
+        key = (lambda_authorizer.authorizer_name, request.headers.get("Authorization", ""))
+        output = self._authorizer_cache.get(key)
+        failed = False
+        if output is None:
+            with StringIO() as stdout:
+                self.lambda_runner.invoke(
+                    lambda_authorizer.lambda_name,
+                    json.dumps(auth_lambda_event, sort_keys=True),
+                    stdout=StreamWriter(stdout, auto_flush=True),
+                    stderr=self.stderr,
+                )
+                output, failed = LambdaOutputParser.get_lambda_output(stdout)
         if failed:
             if json.loads(output).get("errorMessage") == "Unauthorized":
                 raise GatewayAnswer("UNAUTHORIZED", "Unauthorized")
@@ -149,6 +180,7 @@ class LocalApiGateway(LocalApigwService):
             context = lambda_authorizer.get_context(output)
         except InvalidLambdaAuthorizerResponse:
             raise GatewayAnswer("AUTHORIZER_CONFIGURATION_ERROR", "Authorizer configuration error") from None
+        self._authorizer_cache.put(key, output)  # a policy, Allow or Deny; never an error
         if not allowed:
             raise GatewayAnswer("ACCESS_DENIED", "User is not authorized to access this resource")
         route_lambda_event["requestContext"]["authorizer"] = context
@@ -195,5 +227,13 @@ class LocalApiGateway(LocalApigwService):
         elapsed_ms = (time.perf_counter() - g.started) * 1000
         function = self._functions.get((request.method, request.endpoint or ""), "-")
         # The path only: a query string may carry personal data.
-        LOG.info("%s %s %d %.0f ms %s", request.method, request.path, response.status_code, elapsed_ms, function)
+        LOG.info(
+            "%s %s %d %.0f ms %s%s",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed_ms,
+            function,
+            " cold" if invocation_was_cold() else "",
+        )
         return response

@@ -2,7 +2,8 @@
 
 One JSON line per request. A line is fsync'ed before the request's response leaves, so a write
 that got a 2xx is on disk. A process killed mid-append leaves at most a torn last line, which
-belongs to a request that never got its response and is dropped on reading.
+belongs to a request that never got its response and is dropped on reading. A rewrite replaces
+the whole file atomically: a process killed during one leaves the old journal or the new one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Entry:
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.size = path.stat().st_size if path.exists() else 0  # bytes, kept current by writes
         self._file: Any = None
 
     def read(self) -> list[Entry]:
@@ -54,12 +56,16 @@ class Journal:
         """Replace the whole journal, atomically: a crash leaves either the old or the new one."""
         self.close()
         temporary = self.path.with_suffix(".tmp")
-        with temporary.open("wb") as file:
-            for entry in entries:
-                file.write(entry.line())
-            file.flush()
-            os.fsync(file.fileno())
-        temporary.replace(self.path)
+        try:
+            with temporary.open("wb") as file:
+                size = sum(file.write(entry.line()) for entry in entries)
+                file.flush()
+                os.fsync(file.fileno())
+            temporary.replace(self.path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # the old journal stands; leave no half copy beside it
+            raise
+        self.size = size
         _fsync_directory(self.path.parent)
 
     def append(self, entry: Entry) -> None:
@@ -70,7 +76,8 @@ class Journal:
             self._file = self.path.open("ab", buffering=0)
         fd = self._file.fileno()
         start = os.fstat(fd).st_size
-        pending = memoryview(entry.line())
+        line = entry.line()
+        pending = memoryview(line)
         try:
             while pending:  # an unbuffered write may take only part of what it is given
                 pending = pending[self._file.write(pending) :]
@@ -78,6 +85,7 @@ class Journal:
         except OSError:
             os.ftruncate(fd, start)
             raise
+        self.size = start + len(line)
 
     def close(self) -> None:
         if self._file is not None:

@@ -1,4 +1,4 @@
-"""What a running local server serves and where: written at start, read by `demo`."""
+"""What a running local server serves and where: written at start, read by `demo` and `loadtest`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class RunInfo:
     embedded_store: bool  # our own store, which takes any credentials
     region: str
     tables: dict[str, str]  # the template's logical id -> the local table name
+    pid: int  # the server's process; its workers are its children
 
     def write(self, data_dir: Path) -> None:
         (data_dir / FILE_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")

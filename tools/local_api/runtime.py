@@ -3,8 +3,10 @@
 sam-cli's `LocalLambdaRunner` finds the function and resolves its environment exactly as
 `sam local` does, then hands a `FunctionConfig` to a runtime; this module is that runtime. Each
 function gets warm worker processes of its own (worker.py): its own environment, its own imports,
-one invocation at a time, more workers when requests overlap, as Lambda scales out. A worker is
-replaced when the function's or a layer's files change, so edits apply on the next request.
+one invocation at a time, more workers when requests overlap, as Lambda scales out, up to a bound
+that fits a laptop (beyond it, requests wait their turn). A worker is replaced when the function's
+or a layer's files change, so edits apply on the next request, and stopped once it has been idle
+for a while, as Lambda reclaims idle environments.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ import sys
 import threading
 import time
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from samcli.lib.utils.stream_writer import StreamWriter
-from samcli.local.lambdafn.config import FunctionConfig
+from typing import TYPE_CHECKING, Any
 
 from tools.local_api.worker import error_payload
+
+if TYPE_CHECKING:  # sam-cli takes a second to import: `python -m tools.local_api --help` need not wait
+    from samcli.lib.utils.stream_writer import StreamWriter
+    from samcli.local.lambdafn.config import FunctionConfig
 
 LOG = logging.getLogger(__name__)
 WORKER = Path(__file__).with_name("worker.py")
@@ -35,6 +38,22 @@ _RUNTIME_DEFAULTS = {"TZ": ":UTC", "LANG": "en_US.UTF-8", "PATH": "/usr/local/bi
 # Lambda gives the init phase 10 s of its own, then retries init inside the first invocation under
 # the function's timeout; so a cold start may take both, and the invocation's clock starts after.
 INIT_TIMEOUT_S = 10.0
+# Per function. More workers than cores buy nothing (the store serves one request at a time), and
+# each holds its own imports: unbounded, 40 concurrent callers left 77 workers holding 2.6 GiB,
+# for fewer requests per second than 4 callers got (docs/local.md has the figures).
+DEFAULT_WORKERS = 4
+# Lambda keeps an idle environment for minutes (5 to 15 are commonly seen; it does not promise any).
+DEFAULT_IDLE_SECONDS = 300.0
+_this_thread = threading.local()
+
+
+def invocation_was_cold() -> bool:
+    """Whether an invocation made from this thread since it last asked paid a worker's init (a
+    cold start), for the gateway's log line of the request (which may invoke an authorizer, then
+    the function). Asking forgets it."""
+    cold = getattr(_this_thread, "cold_start", False)
+    _this_thread.cold_start = False
+    return cold
 
 
 class InvocationFailed(Exception):
@@ -108,6 +127,7 @@ class Worker:
 
     def __init__(self, spec: WorkerSpec, site: Path | None) -> None:
         self.spec = spec
+        self.idle_since = time.monotonic()
         self._pending = b""
         self._initialised = False
         self._process = subprocess.Popen(
@@ -120,6 +140,11 @@ class Worker:
             bufsize=0,
             start_new_session=True,  # Ctrl+C reaches the server only, which then stops its workers
         )
+
+    @property
+    def cold(self) -> bool:
+        """Whether its next invocation pays the init."""
+        return not self._initialised
 
     def invoke(self, event: str) -> str:
         """The function's JSON result (or Lambda's error shape). Raises InvocationFailed."""
@@ -154,17 +179,46 @@ class Worker:
         self._process.wait()
 
 
+@dataclass
+class _Pool:
+    """One function's workers, and the requests waiting for one of them in arrival order."""
+
+    idle: list[Worker] = field(default_factory=list)  # the most recently used last
+    busy: set[Worker] = field(default_factory=set)
+    queue: deque[object] = field(default_factory=deque)
+
+    @property
+    def size(self) -> int:
+        return len(self.idle) + len(self.busy)
+
+
 class ProcessRuntime:
     """Stands in for sam-cli's `LambdaRuntime`: `LocalLambdaRunner.invoke` calls `invoke` here."""
 
-    def __init__(self, root: Path, site: Path | None = None) -> None:
-        """`site`: the packages the layers install (what Lambda has beside their code)."""
+    def __init__(
+        self,
+        root: Path,
+        site: Path | None = None,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
+    ) -> None:
+        """`site`: the packages the layers install (what Lambda has beside their code).
+        `workers`: at most this many workers per function; more requests wait their turn.
+        `idle_seconds`: a worker left idle this long is stopped."""
+        if workers < 1:
+            raise ValueError(f"a function needs at least one worker, not {workers}")
         self._root = root
         self._site = site
-        self._idle: dict[str, list[Worker]] = defaultdict(list)
-        self._busy: set[Worker] = set()
-        self._lock = threading.Lock()
+        self._workers = workers
+        self._idle_seconds = idle_seconds
+        self._pools: dict[str, _Pool] = defaultdict(_Pool)
+        # One condition for every change a waiting request or the reaper may be waiting for: a
+        # worker released or discarded, a turn taken, the runtime stopped.
+        self._changed = threading.Condition()
         self._stopped = False  # request threads may still arrive while the server stops
+        self._reaper = threading.Thread(target=self._reap_idle_workers, name="worker-reaper", daemon=True)
+        self._reaper.start()
 
     def invoke(
         self,
@@ -180,6 +234,7 @@ class ProcessRuntime:
         workers' own output goes straight to this process's stderr, so `stderr` stays unused."""
         spec = WorkerSpec.of(function_config, self._root)
         worker = self._acquire(spec)
+        _this_thread.cold_start = getattr(_this_thread, "cold_start", False) or worker.cold
         try:
             result = worker.invoke(event)
         except InitFailed as exc:  # the next invocation starts a fresh worker, as Lambda does
@@ -195,42 +250,76 @@ class ProcessRuntime:
             stdout.write_str(result)
 
     def stop(self) -> None:
-        with self._lock:
+        with self._changed:
             self._stopped = True
-            workers = [*self._busy, *(w for idle in self._idle.values() for w in idle)]
-            self._idle.clear()
-            self._busy.clear()
-        for worker in workers:
-            worker.stop()
+            for pool in self._pools.values():
+                for worker in (*pool.busy, *pool.idle):
+                    worker.stop()
+                pool.busy.clear()
+                pool.idle.clear()
+            self._changed.notify_all()
+        self._reaper.join()
 
     def _acquire(self, spec: WorkerSpec) -> Worker:
-        with self._lock:
-            idle = self._idle[spec.function]
-            stale = [w for w in idle if w.spec != spec]
-            idle[:] = [w for w in idle if w.spec == spec]
-            worker = idle.pop() if idle else None
-        if stale:
-            LOG.info("%s: code or environment changed, starting a fresh worker", spec.function)
-        for old in stale:
-            old.stop()
-        if worker is None:
-            worker = Worker(spec, self._site)
-        with self._lock:
-            if not self._stopped:
-                self._busy.add(worker)
-                return worker
-        worker.stop()
-        raise InvocationFailed(f"{spec.function}: the server is stopping")
+        """An idle worker of `spec`, else a new one while the function has fewer than its bound.
+        Requests find one in the order they came; the invocation's clock has not started yet."""
+        with self._changed:
+            pool = self._pools[spec.function]
+            turn = object()
+            pool.queue.append(turn)
+            try:
+                while not self._stopped:
+                    if pool.queue[0] is turn:
+                        self._stop_stale(pool, spec)
+                        if pool.idle or pool.size < self._workers:
+                            break
+                    self._changed.wait()
+            finally:
+                pool.queue.remove(turn)
+                self._changed.notify_all()  # the next in line may now go
+            if self._stopped:
+                raise InvocationFailed(f"{spec.function}: the server is stopping")
+            # Starting under the lock keeps the bound exact; the process loads the code on its own.
+            worker = pool.idle.pop() if pool.idle else Worker(spec, self._site)
+            pool.busy.add(worker)
+            return worker
 
     def _release(self, worker: Worker) -> None:
-        with self._lock:
-            self._busy.discard(worker)
-            if not self._stopped:
-                self._idle[worker.spec.function].append(worker)
+        with self._changed:
+            self._pools[worker.spec.function].busy.discard(worker)
+            if self._stopped:
+                worker.stop()
                 return
-        worker.stop()
+            worker.idle_since = time.monotonic()
+            self._pools[worker.spec.function].idle.append(worker)
+            self._changed.notify_all()
 
     def _discard(self, worker: Worker) -> None:
-        with self._lock:
-            self._busy.discard(worker)
-        worker.stop()
+        with self._changed:
+            self._pools[worker.spec.function].busy.discard(worker)
+            worker.stop()  # before its slot is taken: never more live workers than the bound
+            self._changed.notify_all()
+
+    def _stop_stale(self, pool: _Pool, spec: WorkerSpec) -> None:
+        stale = [worker for worker in pool.idle if worker.spec != spec]
+        if stale:
+            LOG.info("%s: code or environment changed, starting a fresh worker", spec.function)
+            for worker in stale:
+                worker.stop()
+            pool.idle[:] = [worker for worker in pool.idle if worker.spec == spec]
+
+    def _reap_idle_workers(self) -> None:
+        """Stops the workers left idle for `idle_seconds`, as Lambda reclaims idle environments:
+        the next request starts a fresh worker, a cold start."""
+        with self._changed:
+            while not self._stopped:
+                now = time.monotonic()
+                for function, pool in self._pools.items():
+                    expired = [w for w in pool.idle if now - w.idle_since >= self._idle_seconds]
+                    if expired:
+                        for worker in expired:
+                            worker.stop()
+                        pool.idle[:] = [w for w in pool.idle if w not in expired]
+                        LOG.info("%s: %d worker(s) idle for %g s stopped", function, len(expired), self._idle_seconds)
+                oldest = min((w.idle_since for pool in self._pools.values() for w in pool.idle), default=None)
+                self._changed.wait(None if oldest is None else oldest + self._idle_seconds - now)

@@ -46,6 +46,8 @@ class ServeOptions:
     port: int
     data_dir: Path
     fresh: bool
+    workers: int
+    idle_seconds: float
     auth: str = "jwt"
 
     @property
@@ -86,7 +88,7 @@ def serve(options: ServeOptions) -> None:
         endpoint = store.endpoint
     if not LAYER_SITE.is_dir():
         raise FileNotFoundError(f"{LAYER_SITE} is missing: start the server with `make run`")
-    runtime = ProcessRuntime(template.root, LAYER_SITE)
+    runtime = ProcessRuntime(template.root, LAYER_SITE, workers=options.workers, idle_seconds=options.idle_seconds)
     runner = local_runner(template, runtime, endpoint)
     try:
         tables = prepare_tables(template, runner, endpoint)
@@ -98,10 +100,11 @@ def serve(options: ServeOptions) -> None:
             openapi=OPENAPI,
             gateway_responses=GatewayResponses(template.gateway_responses()),
             key_set=local_issuer.jwks,
+            authorizer_cache_seconds=template.authorizer_cache_seconds(),
         )
         gateway.create()
         api_url = options.api_url
-        RunInfo(api_url, endpoint, store is not None, tables.region, tables.names).write(options.data_dir)
+        RunInfo(api_url, endpoint, store is not None, tables.region, tables.names, os.getpid()).write(options.data_dir)
         _announce(gateway, api_url, endpoint, store is not None, options)
         gateway.run()
     except (KeyboardInterrupt, ProcessSigTermException):

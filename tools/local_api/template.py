@@ -80,8 +80,20 @@ class Template:
 
     def gateway_responses(self) -> dict[str, Any]:
         """The API's GatewayResponses: what API Gateway answers by itself."""
+        return self._api_properties().get("GatewayResponses", {})
+
+    def authorizer_cache_seconds(self) -> dict[str, int]:
+        """How long API Gateway keeps each Lambda authorizer's answer (ReauthorizeEvery, SAM's
+        default 300 s), by authorizer name."""
+        authorizers = (self._api_properties().get("Auth") or {}).get("Authorizers") or {}
+        return {
+            name: int((definition.get("Identity") or {}).get("ReauthorizeEvery", 300))
+            for name, definition in authorizers.items()
+        }
+
+    def _api_properties(self) -> dict[str, Any]:
         [api] = [r for r in self.stack.resources.values() if r["Type"] == _API]
-        return api["Properties"].get("GatewayResponses", {})
+        return api["Properties"]
 
     def tables(self) -> dict[str, dict[str, Any]]:
         """Each DynamoDB table's definition, by logical id."""
