@@ -69,11 +69,12 @@ clean:
 # The whole API from template.yaml on 127.0.0.1:3000, with an embedded DynamoDB whose data
 # survives restarts (in .local/). `make run FRESH=1` starts empty, `make run PORT=3001` serves
 # elsewhere when 3000 is taken, `make run AUTH=none` turns authorization off, `make run WORKERS=8`
-# runs up to 8 requests of one function at once (default 4; more wait their turn); a non-empty
-# AWS_ENDPOINT_URL_DYNAMODB uses that DynamoDB instead (DynamoDB Local, AWS).
+# runs up to 8 requests of one function at once (default 4; more wait their turn), `make run
+# LOGS=1` shows the functions' JSON logs and metrics; a non-empty AWS_ENDPOINT_URL_DYNAMODB uses
+# that DynamoDB instead (DynamoDB Local, AWS).
 AUTH ?= jwt
 run: $(STAMP) $(LAYER_SITE)/.installed
-	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) --auth $(AUTH) $(if $(FRESH),--fresh) $(if $(WORKERS),--workers $(WORKERS))
+	$(BIN)/python -m tools.local_api serve --host 127.0.0.1 --port $(PORT) --auth $(AUTH) $(if $(FRESH),--fresh) $(if $(WORKERS),--workers $(WORKERS)) $(if $(LOGS),--function-logs)
 
 # A bearer token of the local issuer `make run` trusts: `make -s token CLIENT_ID=<id>` for a
 # client, `make -s token SERVICE=1` for a service (-s: only the token on stdout).

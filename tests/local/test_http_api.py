@@ -181,6 +181,17 @@ def test_sessions_are_paged_with_the_next_cursor_header(server: LocalServer) -> 
     assert len(seen) == len(set(seen)) == 6
 
 
+def test_a_query_sent_as_raw_utf8_is_read_as_utf8(server: LocalServer) -> None:
+    client_id = server.run_tool("demo").split("demo client ")[1].split()[0]
+
+    raw = server.raw_get(f"{CLIENTS}/{client_id}/sessions?status=проведена".encode())
+    encoded = server.call("GET", f"{CLIENTS}/{client_id}/sessions", query={"status": "проведена"})
+
+    assert raw.status == 200, raw.body
+    assert raw.json() == encoded.json()
+    assert {session["status"] for session in raw.json()} == {"проведена"}
+
+
 def test_unknown_client_is_a_404_problem(server: LocalServer) -> None:
     reply = server.call("GET", f"{CLIENTS}/{uuid.uuid4()}")
 

@@ -52,6 +52,8 @@ def handler(event, context):
     time.sleep(event.get("sleep", 0))
     if event.get("fail"):
         raise ValueError("asked to fail")
+    for line in event.get("print", []):
+        print(line)
     if event.get("decimal"):
         return {"cost": decimal.Decimal("3000.50")}
     if "probe" in event:
@@ -252,6 +254,24 @@ def test_an_editors_dangling_lock_link_next_to_the_code_breaks_nothing(runtime: 
     (tmp_path / "One" / ".#app.py").symlink_to("user@host.1234:1700000000")  # what Emacs leaves
 
     assert invoke(runtime, function)["calls"] == 1
+
+
+@pytest.mark.parametrize("function_logs", [False, True])
+def test_the_functions_json_lines_reach_the_console_only_when_asked_for(
+    make_runtime: Callable[..., ProcessRuntime], tmp_path: Path, capfd: pytest.CaptureFixture[str], function_logs: bool
+) -> None:
+    runtime = make_runtime(function_logs=function_logs)
+    lines = ['{"level": "INFO", "message": "a log line"}', "Traceback: not JSON", "forged\x0012:00:00 GET / 200"]
+
+    invoke(runtime, config(tmp_path, "One"), print=lines)
+    shown, deadline = "", time.monotonic() + 10
+    while "forged" not in shown and time.monotonic() < deadline:  # the output comes on a thread of its own
+        shown += capfd.readouterr().err
+        time.sleep(0.05)
+
+    assert "Traceback: not JSON" in shown
+    assert ("a log line" in shown) is function_logs
+    assert "forged\\x0012:00:00" in shown  # escaped, as every console line
 
 
 def test_a_decimal_in_the_result_is_a_number_as_lambdas_runtime_writes_it(

@@ -48,6 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 idle_seconds=args.idle_seconds,
                 auth=args.auth,
+                function_logs=args.function_logs,
             )
         )
     except (StoreBusy, TablesMissing) as exc:
@@ -133,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the embedded DynamoDB keeps its data")
     serve.add_argument("--fresh", action="store_true", help="start with an empty embedded DynamoDB")
     serve.add_argument("--auth", choices=AUTH_MODES, default="jwt", help="the template's AuthMode (default: jwt)")
+    serve.add_argument(
+        "--function-logs", action="store_true", help="show the functions' JSON log lines and metrics too"
+    )
     serve.add_argument(
         "--workers",
         type=_positive(int),

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
@@ -44,6 +45,21 @@ SWAGGER_UI = Path(swagger_ui.__file__).parent
 SWAGGER_ASSETS = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
 _TOOL_PAGES = frozenset({"openapi", "docs", "docs_asset", "home", "jwks"})  # not the API's routes
 _NO_ROUTE = GatewayAnswer("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+
+
+def _query_parameters(query_string: bytes) -> dict[str, Any]:
+    """The event's query parameters, raw UTF-8 read as UTF-8, as callers mean it (curl sends
+    `?status=проведена` unencoded). Werkzeug's server reads the request line as Latin-1 and
+    hands sam-cli mojibake: its WSGI "encoding dance" is undone here to get the bytes sent."""
+    sent = query_string.decode("utf-8", "surrogateescape").encode("latin-1", "surrogateescape")
+    pairs = parse_qsl(sent.decode("utf-8", "replace"), keep_blank_values=True)
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        multi.setdefault(name, []).append(value)
+    return {
+        "queryStringParameters": {name: values[-1] for name, values in multi.items()} or None,
+        "multiValueQueryStringParameters": multi or None,
+    }
 
 
 class AuthorizerCache:
@@ -120,6 +136,7 @@ class LocalApiGateway(LocalApigwService):
         except UnicodeDecodeError:
             flask_request._cached_data = body.decode("utf-8", "replace").encode("utf-8")
         event = super()._generate_lambda_event(flask_request, route, method, endpoint)
+        event.update(_query_parameters(flask_request.query_string))
         # sam-cli 1.170 computes requestId and requestTime once per process (default arguments
         # of RequestContext, aws/aws-sam-cli#9279); on AWS each request has its own, and our
         # X-Correlation-Id is it. Drop this once a pinned sam-cli has the fix.

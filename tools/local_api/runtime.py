@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tools.local_api.console import printable
 from tools.local_api.worker import error_payload
 
 if TYPE_CHECKING:  # sam-cli takes a second to import: `python -m tools.local_api --help` need not wait
@@ -125,7 +126,7 @@ def code_version(paths: tuple[Path, ...]) -> int:
 class Worker:
     """One warm execution environment of one function."""
 
-    def __init__(self, spec: WorkerSpec, site: Path | None) -> None:
+    def __init__(self, spec: WorkerSpec, site: Path | None, *, function_logs: bool = False) -> None:
         self.spec = spec
         self.idle_since = time.monotonic()
         self._pending = b""
@@ -135,11 +136,14 @@ class Worker:
             [sys.executable, "-I", "-S", str(WORKER), spec.handler, *map(str, (*spec.paths, *filter(None, [site])))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=dict(spec.env),
             cwd=spec.paths[0],
             bufsize=0,
             start_new_session=True,  # Ctrl+C reaches the server only, which then stops its workers
         )
+        output = (self._process.stderr, function_logs)
+        threading.Thread(target=_forward_output, args=output, name=f"{spec.function}-output", daemon=True).start()
 
     @property
     def cold(self) -> bool:
@@ -179,6 +183,16 @@ class Worker:
         self._process.wait()
 
 
+def _forward_output(stream: Any, function_logs: bool) -> None:
+    """What a worker prints, on this process's stderr, escaped (console.printable). The function's
+    structured lines (JSON logs, metric blobs) only with `function_logs`: by default the console
+    keeps to one line per request, plus whatever else a function prints (a traceback, a print)."""
+    for raw in stream:
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        if function_logs or not line.startswith("{"):
+            print(printable(line), file=sys.stderr, flush=True)
+
+
 @dataclass
 class _Pool:
     """One function's workers, and the requests waiting for one of them in arrival order."""
@@ -202,16 +216,19 @@ class ProcessRuntime:
         *,
         workers: int = DEFAULT_WORKERS,
         idle_seconds: float = DEFAULT_IDLE_SECONDS,
+        function_logs: bool = False,
     ) -> None:
         """`site`: the packages the layers install (what Lambda has beside their code).
         `workers`: at most this many workers per function; more requests wait their turn.
-        `idle_seconds`: a worker left idle this long is stopped."""
+        `idle_seconds`: a worker left idle this long is stopped.
+        `function_logs`: show the functions' JSON log lines and metrics on the console."""
         if workers < 1:
             raise ValueError(f"a function needs at least one worker, not {workers}")
         self._root = root
         self._site = site
         self._workers = workers
         self._idle_seconds = idle_seconds
+        self._function_logs = function_logs
         self._pools: dict[str, _Pool] = defaultdict(_Pool)
         # One condition for every change a waiting request or the reaper may be waiting for: a
         # worker released or discarded, a turn taken, the runtime stopped.
@@ -280,7 +297,7 @@ class ProcessRuntime:
             if self._stopped:
                 raise InvocationFailed(f"{spec.function}: the server is stopping")
             # Starting under the lock keeps the bound exact; the process loads the code on its own.
-            worker = pool.idle.pop() if pool.idle else Worker(spec, self._site)
+            worker = pool.idle.pop() if pool.idle else Worker(spec, self._site, function_logs=self._function_logs)
             pool.busy.add(worker)
             return worker
 

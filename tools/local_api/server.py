@@ -49,6 +49,7 @@ class ServeOptions:
     workers: int
     idle_seconds: float
     auth: str = "jwt"
+    function_logs: bool = False
 
     @property
     def api_url(self) -> str:
@@ -88,7 +89,13 @@ def serve(options: ServeOptions) -> None:
         endpoint = store.endpoint
     if not LAYER_SITE.is_dir():
         raise FileNotFoundError(f"{LAYER_SITE} is missing: start the server with `make run`")
-    runtime = ProcessRuntime(template.root, LAYER_SITE, workers=options.workers, idle_seconds=options.idle_seconds)
+    runtime = ProcessRuntime(
+        template.root,
+        LAYER_SITE,
+        workers=options.workers,
+        idle_seconds=options.idle_seconds,
+        function_logs=options.function_logs,
+    )
     runner = local_runner(template, runtime, endpoint)
     try:
         tables = prepare_tables(template, runner, endpoint)
