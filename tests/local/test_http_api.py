@@ -201,7 +201,10 @@ def test_unknown_client_is_a_404_problem(server: LocalServer) -> None:
     assert_correlated(reply)
 
 
-@pytest.mark.parametrize(("method", "path"), [("HEAD", f"{CLIENTS}/x"), ("PUT", f"{CLIENTS}/x"), ("GET", "/nothing")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("HEAD", f"{CLIENTS}/x"), ("PUT", f"{CLIENTS}/x"), ("GET", "/nothing"), ("PATCH", f"{CLIENTS}//full_name")],
+)
 def test_an_unrouted_request_is_the_templates_not_found_problem(server: LocalServer, method: str, path: str) -> None:
     reply = server.call(method, path)
 

@@ -69,10 +69,11 @@ def _demo(args: argparse.Namespace) -> int:
     from tools.local_api.run_info import NotRunning, RunInfo
 
     try:
-        load_demo(RunInfo.read(args.data_dir), LocalIssuer(args.data_dir / "issuer").token(service=True))
+        client_id = load_demo(RunInfo.read(args.data_dir), LocalIssuer(args.data_dir / "issuer").token(service=True))
     except NotRunning as exc:
         print(exc, file=sys.stderr)
         return 1
+    print(client_id)  # alone on stdout: `DEMO=$(make -s demo)`
     return 0
 
 

@@ -55,8 +55,10 @@ def load_demo(info: RunInfo, token: str) -> str:
     _put_sessions(ddb, info.tables["SessionsTable"], client_id)
     base = f"{info.api_url}/api/v1/clients/{client_id}"
     LOG.info("demo client %s (password %s) with %d sessions; try:", client_id, DEMO_PASSWORD, len(DEMO_SESSIONS))
-    for url in (base, f"{base}/sessions", f"{base}/sessions?status=проведена", f"{info.api_url}/docs"):
-        LOG.info("  %s", url)
+    LOG.info('  ME="Authorization: Bearer $(make -s token CLIENT_ID=%s)"', client_id)
+    for url in (base, f"{base}/sessions", f"{base}/sessions?status=проведена"):
+        LOG.info('  curl -s "%s" -H "$ME"', url)
+    LOG.info("  or %s/docs, with the token under Authorize", info.api_url)
     return client_id
 
 

@@ -117,6 +117,11 @@ class LocalApiGateway(LocalApigwService):
 
     def create(self) -> None:
         super().create()
+        # Werkzeug answers `/clients//password` with an HTML redirect to `/clients/password`; API
+        # Gateway matches the path as sent (no such route: the template's 404).
+        for rule in self.app.url_map.iter_rules():
+            rule.merge_slashes = False
+        self.app.url_map.merge_slashes = False
         self.app.add_url_rule("/openapi.json", "openapi", self._openapi_document, methods=["GET"])
         self.app.add_url_rule("/docs", "docs", self._docs_page, methods=["GET"])
         self.app.add_url_rule("/docs/<asset>", "docs_asset", self._docs_asset, methods=["GET"])
