@@ -16,8 +16,8 @@ import pytest
 from clients_api.tokens import KeysUnavailable
 from tests.support.apigw import EVENTS, LambdaContext
 from tests.support.concurrency import isolated_handler
-from tests.support.jwks import served
 from tools.local_api.issuer import AUDIENCE, ISSUER, LocalIssuer
+from tools.local_api.jwks import served
 
 CLIENT_ID = "7febf16f-651b-43b0-a5e3-0da8da49e90d"
 EVENT = json.loads((EVENTS / "authorizer" / "get_client.json").read_text())

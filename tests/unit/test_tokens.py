@@ -27,8 +27,8 @@ from clients_api.tokens import (
     TokenVerifier,
     allow_whole_api,
 )
-from tests.support.jwks import ServedKeySet, served
 from tools.local_api.issuer import AUDIENCE, ISSUER, LocalIssuer
+from tools.local_api.jwks import ServedKeySet, served
 
 CLIENT_ID = "7febf16f-651b-43b0-a5e3-0da8da49e90d"
 

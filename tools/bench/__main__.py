@@ -19,6 +19,8 @@ from tools.bench.report import Floor, Measured, Run
 from tools.bench.runner import ColdSample, Runner, Target, WarmSample, WarmSettings
 from tools.bench.scenarios import FLOOR_RUNGS, ROOT, SCENARIOS, Scenario
 from tools.bench.store import BenchStore
+from tools.local_api.issuer import LocalIssuer
+from tools.local_api.jwks import served
 from tools.local_api.template import Template
 
 FLOOR_SCENARIO = "get_client"
@@ -36,15 +38,19 @@ def main(argv: list[str]) -> int:
     template = Template.load()
     functions = {function.name: function for function in template.functions().get_all()}
     scenarios = [s for s in SCENARIOS if not args.only or s.name in args.only]
+    # The authorizer's tokens: signed by a key of the bench's own, whose public set is served
+    # over HTTP for the authorizer (and its baseline) to fetch as from an OIDC provider.
+    issuer = LocalIssuer(WORK / "issuer")
     store = BenchStore.start(template)
     try:
-        runner = Runner(artifacts, store)
-        targets = {s.name: _targets(s, functions, runner) for s in scenarios}
-        floor_targets = _floor_targets(targets.get(FLOOR_SCENARIO), runner)
-        cold = _cold_rounds(runner, scenarios, targets, floor_targets, args.cold_runs)
-        if floor_targets:
-            targets[FLOOR_SCENARIO][POWERTOOLS_FLOOR] = floor_targets[POWERTOOLS_FLOOR]
-        warm = _warm_rounds(runner, scenarios, targets, args)
+        with served(issuer.jwks()) as keys:
+            runner = Runner(artifacts, store, keys)
+            targets = {s.name: _targets(s, functions, runner) for s in scenarios}
+            floor_targets = _floor_targets(targets.get(FLOOR_SCENARIO), runner)
+            cold = _cold_rounds(runner, scenarios, targets, floor_targets, args.cold_runs, issuer=issuer)
+            if floor_targets:
+                targets[FLOOR_SCENARIO][POWERTOOLS_FLOOR] = floor_targets[POWERTOOLS_FLOOR]
+            warm = _warm_rounds(runner, scenarios, targets, args, issuer=issuer)
     finally:
         store.stop()
     measured = [
@@ -96,22 +102,27 @@ def _targets(scenario: Scenario, functions: dict, runner: Runner) -> Targets:
     """Our function as built, and its baseline, for one scenario."""
     art = runner.artifacts
     function = functions[scenario.function]
+    # boto3: the layer's in ours, the runtime's in the baselines. The authorizer has no boto3;
+    # PyJWT is only in the layer, for both.
+    library, baseline_library = ("boto3", art.runtime) if scenario.calls_dynamodb else ("jwt", art.layer)
     ours = Target(
         label=scenario.name,
         function=function,
         paths=(art.function(scenario.function), art.layer, art.runtime),
         handler=function.handler,
-        expect_status=scenario.expect_status,
-        origins=(("boto3", art.layer), ("clients_api", art.layer)),
+        expect=scenario.expect,
+        origins=((library, art.layer), ("clients_api", art.layer)),
+        calls_dynamodb=scenario.calls_dynamodb,
     )
     baseline = Target(
         label=f"{scenario.name} baseline",
         function=function,
-        # The layer only for argon2 in the hashing baselines: boto3 comes from the runtime first.
+        # The layer for argon2 and PyJWT in some baselines: boto3 comes from the runtime first.
         paths=(art.handlers, art.runtime, art.layer),
         handler=scenario.baseline,
-        expect_status=scenario.expect_status,
-        origins=(("boto3", art.runtime),),
+        expect=scenario.expect,
+        origins=((library, baseline_library),),
+        calls_dynamodb=scenario.calls_dynamodb,
     )
     return {"ours": ours, "baseline": baseline}
 
@@ -130,7 +141,7 @@ def _floor_targets(targets: Targets | None, runner: Runner) -> dict[str, Target]
             function=baseline.function,
             paths=baseline.paths,
             handler=baseline.handler,
-            expect_status=baseline.expect_status,
+            expect=baseline.expect,
             origins=dependencies,
             preload=modules,
         )
@@ -141,7 +152,7 @@ def _floor_targets(targets: Targets | None, runner: Runner) -> dict[str, Target]
         function=baseline.function,
         paths=baseline.paths,
         handler="floor_handler.lambda_handler",
-        expect_status=baseline.expect_status,
+        expect=baseline.expect,
         origins=dependencies,
     )
     rungs[WITHOUT_BYTECODE] = Target(
@@ -149,14 +160,20 @@ def _floor_targets(targets: Targets | None, runner: Runner) -> dict[str, Target]
         function=ours.function,
         paths=(ours.paths[0], art.layer_without_bytecode, art.runtime),
         handler=ours.handler,
-        expect_status=ours.expect_status,
+        expect=ours.expect,
         origins=(("boto3", art.layer_without_bytecode), ("clients_api", art.layer_without_bytecode)),
     )
     return rungs
 
 
 def _cold_rounds(
-    runner: Runner, scenarios: list[Scenario], targets: dict[str, Targets], rungs: dict[str, Target], rounds: int
+    runner: Runner,
+    scenarios: list[Scenario],
+    targets: dict[str, Targets],
+    rungs: dict[str, Target],
+    rounds: int,
+    *,
+    issuer: LocalIssuer,
 ) -> dict[tuple[str, str], list[ColdSample]]:
     """Each round starts every target once: a function's baseline, then (for get_client) the
     dependency floor's rungs, then the function; every other round the other way round."""
@@ -169,12 +186,17 @@ def _cold_rounds(
                 sequence += [((label, "floor"), target) for label, target in rungs.items()]
             sequence.append(((scenario.name, "ours"), targets[scenario.name]["ours"]))
             for key, target in sequence if number % 2 == 0 else reversed(sequence):
-                samples.setdefault(key, []).append(runner.cold(target, scenario.events(1)))
+                samples.setdefault(key, []).append(runner.cold(target, scenario.events(1, issuer)))
     return samples
 
 
 def _warm_rounds(
-    runner: Runner, scenarios: list[Scenario], targets: dict[str, Targets], args: argparse.Namespace
+    runner: Runner,
+    scenarios: list[Scenario],
+    targets: dict[str, Targets],
+    args: argparse.Namespace,
+    *,
+    issuer: LocalIssuer,
 ) -> dict[str, dict[str, WarmSample]]:
     """Every target warm (ours, baseline, for get_client the powertools floor), in rounds like the
     cold starts: a burst of load elsewhere then hits one round, not one target's whole share."""
@@ -186,8 +208,9 @@ def _warm_rounds(
                 settings = WarmSettings(args.hashing_requests, args.hashing_requests, args.cpu_batches)
             else:
                 settings = WarmSettings(args.warm_requests, args.cpu_requests, args.cpu_batches)
-            # Registration needs a new email and phone for every request that reaches the store.
-            events = scenario.events(settings.requests + 3)
+            # Registration needs a new email and phone for every request that reaches the store;
+            # the authorizer gets as many tokens.
+            events = scenario.events(settings.requests + 3, issuer)
             for kind, target in targets[scenario.name].items():
                 samples.setdefault((scenario.name, kind), []).append(runner.warm(target, events, settings))
     combined: dict[str, dict[str, WarmSample]] = {}

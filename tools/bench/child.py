@@ -4,7 +4,7 @@ Run as a script by runner.py (`python3.13 -I -S -B child.py job.json`), never im
 the standard library only, so nothing but the handler's own imports lands in the measurement.
 `-I -S` keep the host's site-packages out; `-B` writes no bytecode, as on Lambda's read-only code
 folders. The job file says which folders form sys.path (function, layer, runtime SDK, in Lambda's
-order), which handler to load, the events to send, and what to measure:
+order), which handler to load, the events to send, what a good answer holds, and what to measure:
 
 - "cold": import the handler and serve one request; report the monotonic clock at the response
   (the parent subtracts its own clock at spawn), the import and first-request times, CPU time
@@ -12,7 +12,8 @@ order), which handler to load, the events to send, and what to measure:
 - "warm": the same, then requests against the store on loopback (wall time each), then requests
   with DynamoDB's HTTP answers replayed from memory, so that only CPU in this process is left to
   measure (botocore still builds, signs and parses every call: the baseline pays that too), once
-  with a sampled trace and once with an unsampled one.
+  with a sampled trace and once with an unsampled one. A handler that calls no DynamoDB (the
+  authorizer) has nothing to record: its requests are simply repeated.
 """
 
 import importlib
@@ -54,6 +55,21 @@ class _HttpTape:
         session.events.register("after-call.dynamodb", self._record)
         session.events.register("before-send.dynamodb", self._play)
 
+    def record(self, serve: Callable[[int], None], number: int) -> list[tuple]:
+        """Request `number` against the store; DynamoDB's answers to it."""
+        self.recording = []
+        serve(number)
+        recording, self.recording = self.recording, None
+        return recording
+
+    def play(self, recording: list[tuple], serve: Callable[[int], None], number: int) -> None:
+        """Request `number` with `recording`'s answers instead of the store's."""
+        self.playing = list(recording)
+        serve(number)
+        left, self.playing = self.playing, None
+        if left:
+            raise RuntimeError(f"request {number} made fewer DynamoDB calls than when recorded")
+
     def _record(self, http_response: object, model: object, **_: object) -> None:
         if self.recording is not None:
             headers = dict(http_response.headers)
@@ -71,6 +87,19 @@ class _HttpTape:
         if not target.endswith("." + operation):
             raise RuntimeError(f"played back {operation}, but the handler called {target}")
         return AWSResponse(request.url, status, headers, _Body(body))
+
+
+class _NoStore:
+    """_HttpTape's part for a handler that calls no DynamoDB: no boto3 imported, nothing kept."""
+
+    @staticmethod
+    def record(serve: Callable[[int], None], number: int) -> list[tuple]:
+        serve(number)
+        return []
+
+    @staticmethod
+    def play(recording: list[tuple], serve: Callable[[int], None], number: int) -> None:
+        serve(number)
 
 
 class _Body:
@@ -110,19 +139,22 @@ def main(job_path: str) -> None:
     sys.path[:0] = job["paths"]
     tape = None
     if job["mode"] == "warm":
-        import boto3
+        if job["calls_dynamodb"]:
+            import boto3
 
-        boto3.setup_default_session()
-        tape = _HttpTape(boto3.DEFAULT_SESSION)
+            boto3.setup_default_session()
+            tape = _HttpTape(boto3.DEFAULT_SESSION)
+        else:
+            tape = _NoStore()
     for module in job["preload"]:
         importlib.import_module(module)
     context = _Context(job["function"], job["memory_mb"])
-    events, expected = job["events"], set(job["expect_status"])
+    events, expect = job["events"], job["expect"]
 
     def serve(number: int) -> None:
         response = handler(events[number % len(events)], context)
-        if response["statusCode"] not in expected:
-            raise RuntimeError(f"request {number}: status {response['statusCode']}: {response.get('body')}")
+        if _at(response, expect["path"]) != expect["value"]:
+            raise RuntimeError(f"request {number}: not {expect}: {json.dumps(response, default=str)[:2000]}")
 
     started = time.perf_counter()
     handler = _load_handler(job["handler"])
@@ -145,7 +177,17 @@ def main(job_path: str) -> None:
         json.dump(result, file)
 
 
-def _warm(serve: Callable[[int], None], tape: _HttpTape, job: dict) -> dict:
+def _at(answer: object, path: list[str | int]) -> object:
+    """The value at `path` in a handler's answer; None where the answer has no such place."""
+    for step in path:
+        try:
+            answer = answer[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return answer
+
+
+def _warm(serve: Callable[[int], None], tape: _HttpTape | _NoStore, job: dict) -> dict:
     """Per-request wall time against the store, then CPU time with the store played back.
 
     Request numbers run on from the cold request: events[n % len(events)] alternates between
@@ -161,9 +203,7 @@ def _warm(serve: Callable[[int], None], tape: _HttpTape, job: dict) -> dict:
         number += 1
     tapes = {}
     for _ in range(2):
-        tape.recording = []
-        serve(number)
-        tapes[number % 2], tape.recording = tape.recording, None
+        tapes[number % 2] = tape.record(serve, number)
         number += 1
     cpu_us = {}
     # Lambda sets the trace header per invocation; X-Ray records only sampled requests in full.
@@ -173,13 +213,9 @@ def _warm(serve: Callable[[int], None], tape: _HttpTape, job: dict) -> dict:
         for _ in range(job["cpu_batches"]):
             began = time.process_time()
             for _ in range(job["cpu_requests"]):
-                tape.playing = list(tapes[number % 2])
-                serve(number)
-                if tape.playing:
-                    raise RuntimeError(f"request {number} made fewer DynamoDB calls than when recorded")
+                tape.play(tapes[number % 2], serve, number)
                 number += 1
             cpu_us[sampling].append((time.process_time() - began) / job["cpu_requests"] * 1e6)
-    tape.playing = None
     return {"warm_wall_ms": wall_ms, "stubbed_cpu_us": cpu_us}
 
 

@@ -155,8 +155,9 @@ class Run:
             "",
             "Ratios are ours / baseline, both measured in this run. Baseline: the same "
             "DynamoDB calls with plain boto3 and nothing else (tools/bench/handlers); for the three "
-            "password functions it includes Argon2id with our parameters. 🔸: a target that does "
-            "not apply (password hashing).",
+            "password functions it includes Argon2id with our parameters; for the authorizer "
+            "(authorize), the same token check with PyJWT alone. 🔸: a target that does not apply "
+            "(password hashing).",
         ]
 
     def _cold(self, data: dict[str, Any]) -> list[str]:
@@ -168,8 +169,9 @@ class Run:
             f"Target: ≤ {targets.cold_start_ratio}× baseline (wall), except password hashing; peak "
             f"RSS ≤ {targets.rss_ratio}×. Each round starts a function and its baseline one after "
             "the other: × is the median over rounds of their ratio (the ratio of the medians is "
-            "in the JSON). CPU is the process's user + system time. Loads: which of argon2, "
-            "phonenumbers, email_validator the process imported.",
+            "in the JSON). CPU is the process's user + system time. The authorizer's first request "
+            "(and its baseline's) includes fetching the issuer's key set over HTTP on loopback. "
+            "Loads: which of argon2, phonenumbers, email_validator the process imported.",
             "",
             "| function | ours median (min–max) ms | baseline median (min–max) ms | wall × | CPU × "
             "| import / 1st request ms | RSS MiB | RSS × | loads |",
@@ -194,7 +196,10 @@ class Run:
             "Wall time per request against the store on loopback, median (moto: most of it is the "
             "store). CPU per request with DynamoDB's HTTP answers played back from memory, in the "
             "fastest batch (other load on the machine only ever adds to it): botocore still builds, "
-            "signs and parses every call, in both. Lambda sets a trace header per request: "
+            "signs and parses every call, in both. The authorizer calls no DynamoDB: its requests "
+            "are token checks with the key set kept, the token changing from one request to the "
+            "next (neither handler keeps a verified token). "
+            "Lambda sets a trace header per request: "
             "X-Ray records a sampled request in full (with a DynamoDB subsegment per call) and an "
             "unsampled one hardly at all; API Gateway's default rule samples 1 request a second and "
             f"5% of the rest. Target: our added CPU ≤ {self.targets.added_cpu_us:.0f} µs per request, "

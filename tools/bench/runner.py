@@ -1,9 +1,10 @@
 """Spawns the measured processes (child.py) the way Lambda starts an execution environment.
 
 A process gets the function's environment from template.yaml (as sam resolves it), Lambda's own
-variables (tracing on, as `Tracing: Active` has it), fake credentials and the bench store's
-endpoint; its sys.path is the function's folder, the layer, then the runtime's boto3, in Lambda's
-order. The cold start is the time from spawning it to its first response.
+variables (tracing on, as `Tracing: Active` has it), fake credentials, and the bench's stand-ins
+for what the function talks to: the store's endpoint, the local issuer and its served key set;
+its sys.path is the function's folder, the layer, then the runtime's boto3, in Lambda's order.
+The cold start is the time from spawning it to its first response.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import json
 import statistics
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from tools.bench.artifacts import Artifacts
+from tools.bench.scenarios import Answer
 from tools.bench.store import REGION, BenchStore
+from tools.local_api.issuer import AUDIENCE, ISSUER
+from tools.local_api.jwks import ServedKeySet
 
 CHILD = Path(__file__).with_name("child.py")
 # Libraries a function should load only when it needs them: reported after each cold start.
@@ -43,10 +47,11 @@ class Target:
     function: Any  # sam's Function: environment, memory, handler
     paths: tuple[Path, ...]
     handler: str
-    expect_status: int
+    expect: Answer
     # Where some modules must come from (boto3: the runtime's or the layer's); checked every run.
     origins: tuple[tuple[str, Path], ...]
     preload: tuple[str, ...] = ()
+    calls_dynamodb: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,10 @@ class WarmSettings:
 
 
 class Runner:
-    def __init__(self, artifacts: Artifacts, store: BenchStore) -> None:
+    def __init__(self, artifacts: Artifacts, store: BenchStore, keys: ServedKeySet) -> None:
         self.artifacts = artifacts
         self.store = store
+        self.keys = keys  # the local issuer's, which signs the authorizer's tokens
         self._work = artifacts.build.parent / "jobs"
         self._work.mkdir(exist_ok=True)
 
@@ -131,7 +137,8 @@ class Runner:
             "preload": list(target.preload),
             "function": target.function.name,
             "memory_mb": target.function.memory,
-            "expect_status": [target.expect_status],
+            "expect": asdict(target.expect),
+            "calls_dynamodb": target.calls_dynamodb,
             "report_origins": [module for module, _ in target.origins],
             "report_loaded": list(OPTIONAL_LIBRARIES),
             "result": str(result_file),
@@ -139,6 +146,7 @@ class Runner:
         job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
         command = [str(self.artifacts.python), "-I", "-S", "-B", str(CHILD), str(job_file)]
         environment = self._environment(target)
+        fetches = self.keys.fetches
         spawned_ns = time.monotonic_ns()
         done = subprocess.run(
             command,
@@ -153,11 +161,23 @@ class Runner:
             raise RunFailed(f"{target.label}: exit {done.returncode}\n{done.stderr[-4000:]}")
         result = json.loads(result_file.read_text(encoding="utf-8"))
         self._check_origins(target, result["origins"])
+        # One fetch of the issuer's keys in every process that checks tokens, in its first
+        # request: the cold start includes it, and warm requests must not (keys kept).
+        expected = 1 if "JWKS_URL" in environment else 0
+        if self.keys.fetches - fetches != expected:
+            raise RunFailed(f"{target.label}: fetched the key set {self.keys.fetches - fetches} times, not {expected}")
         return result | {"spawned_ns": spawned_ns}
 
     def _environment(self, target: Target) -> dict[str, str]:
         function = target.function
         variables = {name: str(value) for name, value in (function.environment or {}).get("Variables", {}).items()}
+        # Set only where the template declares them, as `sam local --env-vars` would.
+        stand_ins = {
+            "AWS_ENDPOINT_URL_DYNAMODB": self.store.endpoint,
+            "JWT_ISSUER": ISSUER,
+            "JWT_AUDIENCE": AUDIENCE,
+            "JWKS_URL": self.keys.url,
+        }
         return {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "en_US.UTF-8",
@@ -179,7 +199,7 @@ class Runner:
             "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             **variables,
-            "AWS_ENDPOINT_URL_DYNAMODB": self.store.endpoint,
+            **{name: value for name, value in stand_ins.items() if name in variables},
         }
 
     @staticmethod

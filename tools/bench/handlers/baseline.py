@@ -64,6 +64,23 @@ def list_sessions(event: Event, context: object) -> dict[str, Any]:
     return answer(200, page["Items"])
 
 
+def reset_attempts(client_id: str) -> None:
+    """The verification counter back to zero and any lock gone, after a match and for a service's
+    DELETE .../password/lock alike (ours also removes verify_attempted_at there: the same call)."""
+    ddb.update_item(
+        TableName=CLIENTS,
+        Key=key(client_id),
+        UpdateExpression="SET verify_failures = :zero REMOVE verify_locked_until",
+        ConditionExpression="attribute_exists(client_id)",
+        ExpressionAttributeValues={":zero": {"N": "0"}},
+    )
+
+
+def clear_password_lock(event: Event, context: object) -> dict[str, Any]:
+    reset_attempts(client_id_of(event))
+    return {"statusCode": 204}
+
+
 def _versioned_update(client_id: str, version: dict[str, str], changes: dict[str, str]) -> dict[str, Any]:
     names = sorted(changes)
     return {

@@ -13,7 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import VerificationError
-from baseline import CLIENTS, Event, answer, body_of, client_id_of, ddb, key
+from baseline import CLIENTS, Event, answer, body_of, client_id_of, ddb, key, reset_attempts
 
 # passwords.py's parameters (OWASP's Argon2id baseline).
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
@@ -50,16 +50,6 @@ def _reserve_attempt(client_id: str) -> dict[str, Any]:
     )["Attributes"]
 
 
-def _reset_attempts(client_id: str) -> None:
-    ddb.update_item(
-        TableName=CLIENTS,
-        Key=key(client_id),
-        UpdateExpression="SET verify_failures = :zero REMOVE verify_locked_until",
-        ConditionExpression="attribute_exists(client_id)",
-        ExpressionAttributeValues={":zero": {"N": "0"}},
-    )
-
-
 def _matches(password_hash: str, password: str) -> bool:
     try:
         return _HASHER.verify(password_hash, password)
@@ -73,7 +63,7 @@ def verify_password(event: Event, context: object) -> dict[str, Any]:
     client = _reserve_attempt(client_id)
     matched = _matches(client["password_hash"]["S"], body_of(event)["password"])
     if matched:
-        _reset_attempts(client_id)
+        reset_attempts(client_id)
     return answer(200, {"match": matched})
 
 
@@ -84,7 +74,7 @@ def update_password(event: Event, context: object) -> dict[str, Any]:
     client = _reserve_attempt(client_id)
     if not _matches(client["password_hash"]["S"], body["current_password"]):
         return answer(403, {"match": False})
-    _reset_attempts(client_id)
+    reset_attempts(client_id)
     ddb.update_item(
         TableName=CLIENTS,
         Key=key(client_id),

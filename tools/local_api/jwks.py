@@ -1,4 +1,8 @@
-"""An issuer's key set served over real HTTP, as Cognito, Auth0 or Keycloak serve theirs."""
+"""An issuer's key set served over real HTTP, as Cognito, Auth0 or Keycloak serve theirs.
+
+For the authorizer's tests and its benchmark (tools/bench), which count the fetches: PyJWKClient
+must fetch once per container, not per token.
+"""
 
 from __future__ import annotations
 
