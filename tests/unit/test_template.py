@@ -41,10 +41,11 @@ def test_layer_is_built_by_its_makefile_from_a_folder_without_a_python_subfolder
     assert not (content / "python").exists()
 
 
-def test_api_is_regional_with_a_stage_parameter():
-    [api] = resources("AWS::Serverless::Api").values()
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_api_is_regional_with_a_stage_parameter(stage):
+    [api] = resources("AWS::Serverless::Api", Stage=stage).values()
     assert api["Properties"]["EndpointConfiguration"]["Type"] == "REGIONAL"
-    assert api["Properties"]["StageName"] == {"Ref": "Stage"}
+    assert api["Properties"]["StageName"] == stage
     assert api["Properties"]["TracingEnabled"] is True
 
 
@@ -93,15 +94,16 @@ def test_only_functions_that_move_guards_can_put_or_delete():
     assert movers == {"RegisterClientFunction", "UpdateClientFunction", "UpdatePhoneNumberFunction"}
 
 
+@pytest.mark.parametrize(("stage", "protected"), [("dev", False), ("prod", True)])
 @pytest.mark.parametrize("name", ["ClientsTable", "SessionsTable"])
-def test_tables_are_on_demand_recoverable_encrypted_and_protected_in_prod(name):
-    table = template()["Resources"][name]
+def test_tables_are_on_demand_recoverable_encrypted_and_protected_in_prod(name, stage, protected):
+    table = template(Stage=stage)["Resources"][name]
     props = table["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["SSESpecification"]["SSEEnabled"] is True
-    assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
-    assert table["DeletionPolicy"] == {"Fn::If": ["IsProd", "Retain", "Delete"]}
+    assert props["DeletionProtectionEnabled"] is protected
+    assert table["DeletionPolicy"] == ("Retain" if protected else "Delete")
 
 
 def test_sessions_index_is_by_client_sorted_by_start_time():

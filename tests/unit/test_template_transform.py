@@ -1,5 +1,6 @@
-"""The template as CloudFormation will see it: language extensions, then the SAM transform,
-for each setting of the switches (auth mode, open registration, API key, WAF, stage)."""
+"""The template as CloudFormation will see it: language extensions (as sam expands them), then
+the SAM transform, for each setting of the switches (auth mode, open registration, API key, WAF,
+stage, reserved concurrency)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from functools import cache
 from typing import Any
 
 import pytest
-from samcli.lib.cfn_language_extensions.api import process_template
 from samtranslator.translator.transform import transform
 
 from tests.support.template import template
@@ -34,13 +34,12 @@ DEFAULTS = {
 
 @cache
 def _transformed(settings: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    source = copy.deepcopy(template())
-    for resource in source["Resources"].values():  # what `sam package` does to local paths
+    params = dict(settings)
+    expanded = copy.deepcopy(template(**params))
+    for resource in expanded["Resources"].values():  # what `sam package` does to local paths
         for uri in ("CodeUri", "ContentUri"):
             if uri in resource.get("Properties", {}):
                 resource["Properties"][uri] = "s3://bucket/key.zip"
-    params = dict(settings)
-    expanded = process_template(source, parameter_values=params)
     expanded["Transform"] = "AWS::Serverless-2016-10-31"
     return transform(expanded, params, _NoManagedPolicies())
 
