@@ -10,9 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from samcli.yamlhelper import yaml_parse
 
 from clients_api.observability import Metric
-from tests.support.template import ROOT, resources, template
+from tests.support.template import ROOT, TEMPLATE, resources, template
+from tools.local_api.template import expand
 
 FUNCTIONS = resources("AWS::Serverless::Function")
 ALARMS = resources("AWS::CloudWatch::Alarm")
@@ -258,6 +260,28 @@ def widget(title: str) -> dict:
     return found["properties"]
 
 
+def searches(properties: dict) -> list[str]:
+    """The widget's metric search expressions."""
+    return [line[0]["expression"] for line in properties["metrics"] if isinstance(line[0], dict)]
+
+
+def shown_metrics() -> set[str]:
+    """Names of the metrics the dashboard draws, listed or found by a search."""
+    shown = set()
+    for w in dashboard()["widgets"]:
+        for line in w["properties"]["metrics"]:
+            if isinstance(line[0], dict):
+                shown.update(METRIC_NAME.findall(line[0]["expression"]))
+            else:
+                shown.add(line[1])  # [namespace, name, dimensions...]
+    return shown
+
+
+METRIC_NAME = re.compile(r'MetricName="(\w+)"')
+# A function's metrics carry its name, which CloudFormation makes <stack>-<logical id>-<suffix>.
+OF_THIS_STACK = re.compile(r"\b(FunctionName|function_name)=<AWS::StackName>'")
+
+
 def test_the_dashboard_body_is_json_whose_references_all_exist():
     for name in re.findall(r"\$\{([\w:]+)\}", dashboard_body()):
         assert name in template()["Resources"] or name in PARAMETERS or name.startswith("AWS::"), name
@@ -265,21 +289,79 @@ def test_the_dashboard_body_is_json_whose_references_all_exist():
 
 
 @pytest.mark.parametrize(
-    "title", ["Requests per endpoint", "Errors per endpoint", "Latency per endpoint", "Cold starts per endpoint"]
+    ("title", "metric"),
+    [
+        ("Requests per endpoint", "Invocations"),
+        ("Errors per endpoint", "Errors"),
+        ("Latency per endpoint", "Duration"),
+        ("Cold starts per endpoint", "ColdStart"),
+        ("Throttles per endpoint", "Throttles"),
+    ],
 )
-def test_the_dashboard_shows_every_endpoint(title):
-    shown = {value for metric in widget(title)["metrics"] for value in metric if isinstance(value, str)}
-    assert {f"<{name}>" for name in FUNCTIONS} <= shown
+def test_the_dashboard_shows_every_endpoint(title, metric):
+    # Every function is named after the stack (none names itself), and the widget searches by it.
+    assert not [name for name, function in FUNCTIONS.items() if "FunctionName" in function["Properties"]]
+    [search] = searches(widget(title))
+    assert METRIC_NAME.findall(search) == [metric]
+    assert OF_THIS_STACK.search(search), search
 
 
 def test_the_dashboard_shows_every_metric_the_code_emits_and_the_databases():
-    text = json.dumps(dashboard())
+    shown = shown_metrics()
     for metric in [*Metric, "ColdStart"]:
-        assert f'"{metric}"' in text, metric
+        assert metric in shown, metric
     for needed in ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "ThrottledRequests", "Latency"):
-        assert f'"{needed}"' in text, needed
+        assert needed in shown, needed
+    text = json.dumps(dashboard())
     assert "<ClientsTable>" in text
     assert "<SessionsTable>" in text
+
+
+# ---------------------------------------------------------------- a new function
+
+
+def test_a_new_function_gets_its_log_group_alarms_and_dashboard_lines_from_one_entry(tmp_path):
+    """What adding an endpoint takes besides its folder and its function block: a row in
+    Mappings: Functions and its name in the loop's list."""
+    source = yaml_parse(TEMPLATE.read_text())
+    source["Mappings"]["Functions"]["ExportClient"] = {
+        "Folder": "export_client",
+        "AlarmName": "export-client",
+        "Label": "GET .../export",
+    }
+    source["Resources"]["Fn::ForEach::FunctionLogsAndAlarms"][1].append("ExportClient")
+    source["Resources"]["ExportClientFunction"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "CodeUri": "functions/export_client/",
+            "LoggingConfig": {"LogGroup": ref("ExportClientLogGroup")},
+        },
+    }
+    changed = tmp_path / "template.json"
+    changed.write_text(json.dumps(source))
+
+    added = expand({"LogRetentionDays": "7", "FunctionErrorsThreshold": "3"}, changed)["Resources"]
+
+    group = added["ExportClientLogGroup"]["Properties"]
+    assert group == {"LogGroupName": "/aws/lambda/${AWS::StackName}/export_client", "RetentionInDays": "7"}
+    for metric in ("Errors", "Throttles"):
+        alarm = added[f"ExportClient{metric}Alarm"]["Properties"]
+        assert alarm["AlarmName"] == f"${{AWS::StackName}}-export-client-{metric.lower()}"
+        assert alarm["AlarmDescription"].startswith("GET .../export: ")
+        assert alarm["MetricName"] == metric
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": ref("ExportClientFunction")}]
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [ref("AlarmTopic")]
+    assert added["ExportClientErrorsAlarm"]["Properties"]["Threshold"] == "3"
+    # The dashboard searches by the stack's name, which the new function's name begins with too.
+    assert "FunctionName" not in added["ExportClientFunction"]["Properties"]
+    assert added["Dashboard"] == template()["Resources"]["Dashboard"]
+
+
+def test_the_function_loop_and_the_functions_mapping_name_the_same_functions():
+    functions = template()["Mappings"]["Functions"]
+    assert {f"{name}Function" for name in functions} == FUNCTIONS.keys()
+    for name, row in functions.items():
+        assert row["Folder"] == Path(FUNCTIONS[f"{name}Function"]["Properties"]["CodeUri"]).name, name
 
 
 # ---------------------------------------------------------------- the whole template

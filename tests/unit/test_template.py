@@ -18,10 +18,12 @@ def actions(function):
     return found
 
 
-def test_globals_pin_runtime_architecture_tracing_and_the_layer():
+def test_globals_pin_runtime_architecture_handler_tracing_and_the_layer():
     function_globals = template()["Globals"]["Function"]
     assert function_globals["Runtime"] == "python3.13"
     assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Handler"] == "app.lambda_handler"
+    assert not [name for name, f in FUNCTIONS.items() if "Handler" in f["Properties"]]
     assert function_globals["Tracing"] == "Active"
     assert function_globals["Layers"] == [{"Ref": "CommonLayer"}]
     env = function_globals["Environment"]["Variables"]

@@ -3,7 +3,7 @@
 Reading it the way `sam local start-api --language-extensions` does (language extensions
 expanded for the given parameters, intrinsics resolved, `!Ref` of a resource giving its logical
 id) keeps the local server, the tests and the benchmark from drifting from what sam itself would
-serve. Nothing reads the YAML by hand.
+serve. Nothing reads the YAML by hand: its `Fn::ForEach` loops exist only once sam unrolls them.
 """
 
 from __future__ import annotations
