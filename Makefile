@@ -50,7 +50,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The template must validate and build offline (SAM downloads the layer's arm64 wheels).
+# The template must validate and build offline (SAM downloads the layer's wheels for the
+# template's Architecture).
 template: $(STAMP)
 	$(BIN)/sam validate --lint
 	$(BIN)/sam build --build-dir .aws-sam/build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)

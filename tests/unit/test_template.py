@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+
 import pytest
 
 from tests.support.template import ROOT, resources, routes, template
+from tools.local_api.template import Template
 
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 FUNCTIONS = resources("AWS::Serverless::Function")
@@ -21,7 +25,8 @@ def actions(function):
 def test_globals_pin_runtime_architecture_handler_tracing_and_the_layer():
     function_globals = template()["Globals"]["Function"]
     assert function_globals["Runtime"] == "python3.13"
-    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Architectures"] == [{"Ref": "Architecture"}]
+    assert template()["Parameters"]["Architecture"]["Default"] == "arm64"
     assert function_globals["Handler"] == "app.lambda_handler"
     assert not [name for name, f in FUNCTIONS.items() if "Handler" in f["Properties"]]
     assert function_globals["Tracing"] == "Active"
@@ -41,6 +46,32 @@ def test_layer_is_built_by_its_makefile_from_a_folder_without_a_python_subfolder
     assert (content / "requirements.txt").exists()
     assert (content / "clients_api" / "__init__.py").exists()
     assert not (content / "python").exists()
+
+
+WHEEL_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
+
+
+@pytest.mark.parametrize("architecture", template()["Parameters"]["Architecture"]["AllowedValues"])
+def test_the_architecture_parameter_reaches_every_function_and_the_layers_wheels(architecture):
+    stack = Template.load(parameters={"Architecture": architecture})
+    functions = list(stack.functions().get_all())
+    assert {function.architecture for function in functions} == {architecture}
+    [layer] = {layer.full_path: layer for function in functions for layer in function.layers}.values()
+    assert layer.build_architecture == architecture  # part of what sam's build cache keys on
+    [props] = [r["Properties"] for r in resources("AWS::Serverless::LayerVersion", Architecture=architecture).values()]
+    assert props["CompatibleArchitectures"] == [architecture]
+    # sam passes a makefile build nothing but ARTIFACTS_DIR: the Makefile it runs names the wheels.
+    makefile = ROOT / layer.metadata["ContextPath"] / "Makefile"
+    planned = subprocess.run(  # noqa: S603 (make -n only prints what it would run)
+        ["make", "-n", "-f", str(makefile), f"build-{layer.name}", "ARTIFACTS_DIR=/nonexistent"],  # noqa: S607 (make from PATH)
+        cwd=ROOT / props["ContentUri"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    platforms = set(re.findall(r"--platform (\S+)", planned))
+    assert platforms
+    assert all(platform.endswith(f"_{WHEEL_MACHINE[architecture]}") for platform in platforms), platforms
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
