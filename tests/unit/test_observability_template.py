@@ -210,6 +210,18 @@ def test_the_alarm_email_is_optional():
     assert subscription["Properties"]["TopicArn"] == ref("AlarmTopic")
 
 
+def test_alarm_notifications_are_encrypted_with_a_key_cloudwatch_may_use():
+    topic = template()["Resources"]["AlarmTopic"]["Properties"]
+    key = template()["Resources"][topic["KmsMasterKeyId"]["Ref"]]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    # Without this grant alarms cannot publish to an encrypted topic (the AWS managed aws/sns key
+    # has none, and its policy cannot be changed).
+    [grant] = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Principal", {}).get("Service")]
+    assert grant["Principal"]["Service"] == "cloudwatch.amazonaws.com"
+    assert set(grant["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+
+
 @pytest.mark.parametrize("metric_name", ["Errors", "Throttles"])
 def test_every_function_has_an_errors_and_a_throttles_alarm(metric_name):
     watched = [dimension(metric, "FunctionName") for metric in alarms_on("AWS/Lambda", metric_name)]

@@ -160,6 +160,33 @@ def test_each_function_role_allows_exactly_the_dynamodb_actions_its_code_calls()
         assert by_table["SessionsTable"] == _SESSIONS_ACTIONS.get(function, set()), function
 
 
+def _holds(condition: Any) -> bool:
+    """A condition the expansion left with values only, as CloudFormation evaluates it."""
+    [(function, arguments)] = condition.items()
+    if function == "Fn::Not":
+        return not _holds(arguments[0])
+    assert function == "Fn::Equals"
+    return str(arguments[0]) == str(arguments[1])  # a Ref of a Number parameter is a string
+
+
+def _reserved(out: dict[str, Any]) -> set[Any]:
+    """What each function reserves of the account's concurrency (None: nothing)."""
+    found = set()
+    for resource in out["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::Function":
+            choice = resource["Properties"]["ReservedConcurrentExecutions"]["Fn::If"]
+            condition, reserved, unreserved = choice
+            assert unreserved == {"Ref": "AWS::NoValue"}
+            found.add(reserved["Ref"] if _holds(out["Conditions"][condition]) else None)
+    return found
+
+
+def test_every_function_reserves_concurrency_by_default_and_zero_reserves_none():
+    assert _reserved(transformed()) == {"ReservedConcurrency"}
+    assert int(template()["Parameters"]["ReservedConcurrency"]["Default"]) > 0
+    assert _reserved(transformed(ReservedConcurrency="0")) == {None}
+
+
 # ---------------------------------------------------------------- who may call
 
 
