@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -36,6 +37,11 @@ def test_globals_pin_runtime_architecture_handler_tracing_and_the_layer():
     assert env["VERIFY_LOCK_SECONDS"] == {"Ref": "VerifyLockSeconds"}
     assert env["AWS_ENDPOINT_URL_DYNAMODB"] == {"Ref": "DynamoDbEndpoint"}
     assert template()["Parameters"]["DynamoDbEndpoint"]["Default"] == ""
+
+
+def test_the_local_endpoint_the_template_suggests_is_the_one_sam_local_is_given():
+    given = json.loads((ROOT / "env.local.json").read_text())["Parameters"]["AWS_ENDPOINT_URL_DYNAMODB"]
+    assert given in template()["Parameters"]["DynamoDbEndpoint"]["Description"]
 
 
 def test_layer_is_built_by_its_makefile_from_a_folder_without_a_python_subfolder():
