@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: test lint template unit run clean lock
+.PHONY: test lint template checkov unit run clean lock
 
 # uv installs the ~120 locked packages in seconds where pip takes a minute and a half, which
 # is most of a first `make run` on a fresh clone.
@@ -50,15 +50,31 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The template must validate and build offline (SAM downloads the layer's arm64 wheels).
+# The template must validate and build offline (SAM downloads the layer's wheels for the
+# template's Architecture).
 template: $(STAMP)
 	$(BIN)/sam validate --lint
 	$(BIN)/sam build --build-dir .aws-sam/build --cached --parallel > .aws-sam-build.log 2>&1 || (cat .aws-sam-build.log; exit 1)
 
+# checkov, an independent scanner, in a virtualenv of its own (requirements-checkov.txt pins it).
+CHECKOV_VENV := $(VENV)/checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(UV)
+	rm -rf $(CHECKOV_VENV)
+	$(BIN)/python -m venv $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt \
+		|| $(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+# It reads the template as sam expands it (it cannot unroll Fn::ForEach itself); any failed check
+# fails. A check that does not apply is skipped in template.yaml, next to its reason.
+checkov: $(STAMP) $(CHECKOV_VENV)/.installed
+	$(BIN)/python -m tools.local_api expand --output .aws-sam/expanded.json
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file .aws-sam/expanded.json
+
 unit: $(STAMP) $(LAYER_SITE)/.installed
 	$(BIN)/pytest
 
-test: lint template unit
+test: lint template checkov unit
 
 clean:
 	rm -rf $(VENV) .aws-sam .aws-sam-build.log .pytest_cache .ruff_cache

@@ -16,7 +16,7 @@ import pytest
 import samcli
 from flask.testing import FlaskClient
 
-from tests.support.template import routes as routes_read_from_yaml
+from tests.support.template import routes
 from tools.local_api.gateway import LocalApiGateway
 from tools.local_api.gateway_responses import GatewayResponses
 from tools.local_api.runtime import ProcessRuntime
@@ -84,10 +84,11 @@ def test_sam_cli_finds_every_route_of_the_template(template: Template) -> None:
         for method in route.methods
         if method != "OPTIONS"
     }
-    from_yaml = {(route.method, route.resource, route.function) for route in routes_read_from_yaml()}
+    # The tests' routes: the functions' Api events, as the template declares them.
+    from_events = {(route.method, route.resource, route.function) for route in routes()}
 
-    assert from_sam == from_yaml, SAM
-    assert {(e.method, e.path, e.function) for e in template.api_events()} == from_yaml, SAM
+    assert len(from_events) == 11
+    assert from_sam == from_events, SAM
 
 
 def test_a_request_becomes_the_rest_proxy_event_of_its_function(

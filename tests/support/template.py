@@ -1,4 +1,5 @@
-"""The SAM template as data: tables and routes come from it, so tests cannot drift from it."""
+"""The SAM template as data, read through sam-cli as the local server reads it
+(tools.local_api.template): tables and routes come from it, so tests cannot drift from it."""
 
 from __future__ import annotations
 
@@ -8,33 +9,36 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from samcli.yamlhelper import yaml_parse
+from tools.local_api import template as sam
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
+ROOT = sam.ROOT
+TEMPLATE = sam.TEMPLATE
 
 
 @cache
-def template() -> dict[str, Any]:
-    return yaml_parse(TEMPLATE.read_text())
+def _expanded(parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    return sam.expand(dict(parameters))
 
 
-def resources(kind: str) -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in template()["Resources"].items() if r["Type"] == kind}
+def template(**parameters: str) -> dict[str, Any]:
+    """The template as sam expands it for these parameter values (the others at their defaults):
+    `Fn::ForEach` unrolled, parameters, mappings and conditions resolved in its resources."""
+    return _expanded(tuple(sorted(parameters.items())))
+
+
+def resources(kind: str, **parameters: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template(**parameters)["Resources"].items() if r["Type"] == kind}
+
+
+@cache
+def stack() -> sam.Template:
+    """The root stack as sam-cli's providers see it, at the parameters' defaults."""
+    return sam.Template.load()
 
 
 def create_table_kwargs(logical_id: str, table_name: str) -> dict[str, Any]:
     """`create_table` arguments for one of the template's tables, as the template defines it."""
-    props = template()["Resources"][logical_id]["Properties"]
-    kwargs = {
-        "TableName": table_name,
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "KeySchema": props["KeySchema"],
-        "BillingMode": props["BillingMode"],
-    }
-    if "GlobalSecondaryIndexes" in props:
-        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    return kwargs
+    return sam.create_table_kwargs(stack().tables()[logical_id], table_name)
 
 
 @dataclass(frozen=True)
@@ -56,14 +60,15 @@ class Route:
 
 @cache
 def routes() -> tuple[Route, ...]:
-    found = []
-    for name, function in resources("AWS::Serverless::Function").items():
-        props = function["Properties"]
-        for event in props.get("Events", {}).values():
-            if event["Type"] == "Api":
-                p = event["Properties"]
-                found.append(Route(p["Method"].upper(), p["Path"], name, props["CodeUri"]))
-    return tuple(found)
+    functions = stack().functions()
+    return tuple(
+        Route(event.method, event.path, event.function, _code_dir(functions.get(event.function).codeuri))
+        for event in stack().api_events()
+    )
+
+
+def _code_dir(codeuri: str) -> str:
+    return Path(codeuri).resolve().relative_to(ROOT).as_posix()
 
 
 def route_for(method: str, path: str) -> tuple[Route, dict[str, str]]:

@@ -1,5 +1,6 @@
-"""The template as CloudFormation will see it: language extensions, then the SAM transform,
-for each setting of the switches (auth mode, open registration, API key, WAF, stage)."""
+"""The template as CloudFormation will see it: language extensions (as sam expands them), then
+the SAM transform, for each setting of the switches (auth mode, open registration, API key, WAF,
+stage, reserved concurrency)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from functools import cache
 from typing import Any
 
 import pytest
-from samcli.lib.cfn_language_extensions.api import process_template
 from samtranslator.translator.transform import transform
 
 from tests.support.template import template
@@ -34,13 +34,12 @@ DEFAULTS = {
 
 @cache
 def _transformed(settings: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    source = copy.deepcopy(template())
-    for resource in source["Resources"].values():  # what `sam package` does to local paths
+    params = dict(settings)
+    expanded = copy.deepcopy(template(**params))
+    for resource in expanded["Resources"].values():  # what `sam package` does to local paths
         for uri in ("CodeUri", "ContentUri"):
             if uri in resource.get("Properties", {}):
                 resource["Properties"][uri] = "s3://bucket/key.zip"
-    params = dict(settings)
-    expanded = process_template(source, parameter_values=params)
     expanded["Transform"] = "AWS::Serverless-2016-10-31"
     return transform(expanded, params, _NoManagedPolicies())
 
@@ -159,6 +158,33 @@ def test_each_function_role_allows_exactly_the_dynamodb_actions_its_code_calls()
             by_table[table] |= actions
         assert by_table["ClientsTable"] == _CLIENTS_ACTIONS[function], function
         assert by_table["SessionsTable"] == _SESSIONS_ACTIONS.get(function, set()), function
+
+
+def _holds(condition: Any) -> bool:
+    """A condition the expansion left with values only, as CloudFormation evaluates it."""
+    [(function, arguments)] = condition.items()
+    if function == "Fn::Not":
+        return not _holds(arguments[0])
+    assert function == "Fn::Equals"
+    return str(arguments[0]) == str(arguments[1])  # a Ref of a Number parameter is a string
+
+
+def _reserved(out: dict[str, Any]) -> set[Any]:
+    """What each function reserves of the account's concurrency (None: nothing)."""
+    found = set()
+    for resource in out["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::Function":
+            choice = resource["Properties"]["ReservedConcurrentExecutions"]["Fn::If"]
+            condition, reserved, unreserved = choice
+            assert unreserved == {"Ref": "AWS::NoValue"}
+            found.add(reserved["Ref"] if _holds(out["Conditions"][condition]) else None)
+    return found
+
+
+def test_every_function_reserves_concurrency_by_default_and_zero_reserves_none():
+    assert _reserved(transformed()) == {"ReservedConcurrency"}
+    assert int(template()["Parameters"]["ReservedConcurrency"]["Default"]) > 0
+    assert _reserved(transformed(ReservedConcurrency="0")) == {None}
 
 
 # ---------------------------------------------------------------- who may call

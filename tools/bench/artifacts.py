@@ -33,11 +33,8 @@ LAYER_SOURCE = ROOT / "layers" / "common"
 HANDLERS = Path(__file__).with_name("handlers")
 # What Lambda's runtime provides next to CPython: boto3 and the packages it needs.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
-# Wheel tags for the layer's twin on this machine (the Makefile's default is Lambda's arm64).
-_HOST_PLATFORMS = {
-    "x86_64": "manylinux_2_28_x86_64 manylinux2014_x86_64",
-    "aarch64": "manylinux_2_28_aarch64 manylinux2014_aarch64",
-}
+# Lambda's name for this machine's CPU: the layer Makefile builds its twin's wheels for it.
+_HOST_ARCHITECTURES = {"x86_64": "x86_64", "aarch64": "arm64"}
 
 
 class BuildFailed(Exception):
@@ -95,11 +92,11 @@ def prepare(log: io.TextIOBase) -> Artifacts:
 def _layer_twin(log: io.TextIOBase) -> Path:
     out = WORK / "layer-host"
     shutil.rmtree(out, ignore_errors=True)
-    tags = _HOST_PLATFORMS.get(platform.machine())
-    if tags is None:
-        raise BuildFailed(f"no wheel tags known for a {platform.machine()} machine")
+    architecture = _HOST_ARCHITECTURES.get(platform.machine())
+    if architecture is None:
+        raise BuildFailed(f"Lambda has no architecture for a {platform.machine()} machine")
     _run(
-        ["make", "-C", str(LAYER_SOURCE), "build-CommonLayer", f"ARTIFACTS_DIR={out}", f"PIP_PLATFORMS={tags}"],
+        ["make", "-C", str(LAYER_SOURCE), "build-CommonLayer", f"ARTIFACTS_DIR={out}", f"ARCHITECTURE={architecture}"],
         cwd=ROOT,
         log=log,
     )

@@ -1,8 +1,9 @@
-"""`python -m tools.local_api [serve|demo|loadtest|openapi|tables]`: the local API and its helpers."""
+"""`python -m tools.local_api [serve|demo|loadtest|openapi|tables|expand]`: the local API and its helpers."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -125,6 +126,14 @@ def _tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expand(args: argparse.Namespace) -> int:
+    from tools.local_api.template import expand
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(expand(), indent=1))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.local_api", description=__doc__)
     commands = parser.add_subparsers(required=True)
@@ -176,6 +185,12 @@ def _parser() -> argparse.ArgumentParser:
 
     tables = commands.add_parser("tables", help="create the template's tables at $AWS_ENDPOINT_URL_DYNAMODB")
     tables.set_defaults(run=_tables)
+
+    expand = commands.add_parser(
+        "expand", help="write template.yaml as sam expands it (Fn::ForEach unrolled), for scanners that cannot"
+    )
+    expand.add_argument("--output", type=Path, default=ROOT / ".aws-sam" / "expanded.json")
+    expand.set_defaults(run=_expand)
     return parser
 
 

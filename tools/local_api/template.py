@@ -2,7 +2,8 @@
 
 Reading it the way `sam local start-api --language-extensions` does (language extensions
 expanded for the given parameters, intrinsics resolved, `!Ref` of a resource giving its logical
-id) keeps the local server from drifting from what sam itself would serve.
+id) keeps the local server, the tests and the benchmark from drifting from what sam itself would
+serve. Nothing reads the YAML by hand: its `Fn::ForEach` loops exist only once sam unrolls them.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from samcli.lib.cfn_language_extensions.sam_integration import expand_language_extensions
 from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.provider import Api, Stack
 from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+from samcli.yamlhelper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -31,6 +34,16 @@ _TABLE_SHAPE = (
     "GlobalSecondaryIndexes",
     "LocalSecondaryIndexes",
 )
+
+
+def expand(parameters: dict[str, str] | None = None, path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as `sam build`, `sam validate` and `sam local` expand its language extensions:
+    `Fn::ForEach` unrolled, parameters (these values, the others at their defaults), mappings and
+    conditions resolved in its resources. What only a deployment knows stays unresolved (a `!Sub`
+    naming a resource or pseudo parameter comes out as a string with its `${...}` left in), and so
+    does `Globals`, which SAM's own transform reads."""
+    source = yaml_parse(path.read_text())
+    return expand_language_extensions(source, parameters or {}, enabled=True).expanded_template
 
 
 @dataclass(frozen=True)
