@@ -5,15 +5,15 @@ from aws_lambda_powertools.event_handler import Response
 from clients_api import lockout
 from clients_api.access import Rule
 from clients_api.http import create_app, lambda_handler_for, no_content, requested_client_id
-from clients_api.repository import client_repository
+from clients_api.repository import verification_repository
 
 app = create_app()
-repository = client_repository()
+verification = verification_repository()
 
 
 @app.delete("/api/v1/clients/<client_id>/password/lock")
 def clear_password_lock(client_id: str) -> Response:
-    lockout.clear_lock(requested_client_id(app, client_id, Rule.SERVICE), repository)
+    lockout.clear_lock(requested_client_id(app, client_id, Rule.SERVICE), verification)
     return no_content()
 
 

@@ -5,10 +5,11 @@ from aws_lambda_powertools.event_handler import Response
 from clients_api import access, credentials
 from clients_api.http import caller, create_app, json_response, lambda_handler_for, parse_body, requested_client_id
 from clients_api.models import ClientUpdated, PasswordChange
-from clients_api.repository import client_repository
+from clients_api.repository import client_repository, verification_repository
 
 app = create_app()
-repository = client_repository()
+clients = client_repository()
+verification = verification_repository()
 
 
 @app.patch("/api/v1/clients/<client_id>/password")
@@ -16,7 +17,7 @@ def update_password(client_id: str) -> Response:
     client_id = requested_client_id(app, client_id)
     change = parse_body(app, PasswordChange)
     access.require_current_password(caller(app), change.current_password)
-    credentials.change_password(client_id, change, repository)
+    credentials.change_password(client_id, change, clients, verification)
     return json_response(ClientUpdated(client_id=client_id))
 
 

@@ -9,7 +9,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from clients_api.errors import VerificationLocked
-from clients_api.repository import client_repository
+from clients_api.repository import client_repository, verification_repository
+from clients_api.settings import Lockout
 from tests.support.data import STRONG_PASSWORD, registration
 
 MAX_FAILURES = 5
@@ -160,7 +161,7 @@ def test_failures_keep_counting_while_each_follows_the_last_within_the_window(ap
     assert int(locked.headers["retry-after"]) == 1  # the lock started with the fifth failure
 
 
-LOCKOUT = {"max_failures": MAX_FAILURES, "lock_seconds": LOCK_SECONDS}
+LOCKOUT = Lockout(max_failures=MAX_FAILURES, lock_seconds=LOCK_SECONDS)
 NOW = 2_000_000_000
 
 
@@ -203,8 +204,8 @@ def test_the_python_twin_and_the_conditional_writes_agree_on_every_state(
     store, client_id, failures, attempted_at, locked_until
 ):
     set_state(store, client_id, failures, attempted_at, locked_until)
-    repo = client_repository()
-    twin = repo.get(client_id).verification_locked_until(**LOCKOUT)
+    repo = verification_repository()
+    twin = LOCKOUT.locked_until(client_repository().get(client_id))
     locked = twin is not None and twin > NOW
     window_over = (locked_until is not None and locked_until <= NOW) or (
         locked_until is None and (attempted_at is None or attempted_at <= NOW - LOCK_SECONDS)
@@ -212,16 +213,16 @@ def test_the_python_twin_and_the_conditional_writes_agree_on_every_state(
 
     if locked:
         with pytest.raises(VerificationLocked):
-            repo.reserve_verification_attempt(client_id, now=NOW, **LOCKOUT)
+            repo.count_attempt(client_id, now=NOW)
         with pytest.raises(VerificationLocked):
-            repo.set_password(client_id, "new-hash", now=NOW, **LOCKOUT)
+            repo.set_password(client_id, "new-hash", now=NOW)
         return
-    reserved = repo.reserve_verification_attempt(client_id, now=NOW, **LOCKOUT)
+    reserved = repo.count_attempt(client_id, now=NOW)
     assert reserved.verify_failures == (1 if window_over else (failures or 0) + 1)
     assert reserved.verify_attempted_at == NOW
     assert reserved.verify_locked_until is None
     set_state(store, client_id, failures, attempted_at, locked_until)
-    repo.set_password(client_id, "new-hash", now=NOW, **LOCKOUT)
+    repo.set_password(client_id, "new-hash", now=NOW)
 
 
 def store_a_hash_with_older_parameters(store, client_id):
@@ -253,7 +254,7 @@ def crash_before_the_outcome_is_written(monkeypatch):
     def die(*_args, **_kwargs):
         raise RuntimeError("the execution environment went away")
 
-    monkeypatch.setattr(client_repository(), "record_verification_failure", die)
+    monkeypatch.setattr(verification_repository(), "record_mismatch", die)
 
 
 def attempts_long_ago(store, client_id):
@@ -300,11 +301,9 @@ def test_a_change_without_current_password_opens_a_budget_stuck_long_ago(api, st
 def test_changing_with_the_current_password_does_not_also_upgrade_the_old_hash(api, store, client_id, monkeypatch):
     store_a_hash_with_older_parameters(store, client_id)
     upgrades = []
-    repo = client_repository()
-    record_match = repo.record_verification_match
-    monkeypatch.setattr(
-        repo, "record_verification_match", lambda client, new: upgrades.append(new) or record_match(client, new)
-    )
+    repo = verification_repository()
+    record_match = repo.record_match
+    monkeypatch.setattr(repo, "record_match", lambda client, new: upgrades.append(new) or record_match(client, new))
 
     assert change(api, client_id, password="новый-пароль-2025", current_password=STRONG_PASSWORD).status == 200
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from clients_api.repository import client_repository
+from clients_api.repository import clients_table
 from tests.support.apigw import LambdaContext, build_event
 from tests.support.concurrency import SerialisedDynamoDB, isolated_handler, one_metrics_writer_at_a_time
 from tests.support.data import STRONG_PASSWORD, registration
@@ -15,8 +15,8 @@ from tests.support.data import STRONG_PASSWORD, registration
 
 def race(requests, meet_at, monkeypatch):
     """Run each (method, path, body) in its own handler copy and thread; all meet before `meet_at`."""
-    repository = client_repository()
-    serialised = SerialisedDynamoDB(repository._ddb, meet_at=meet_at, parties=len(requests))
+    table = clients_table()
+    serialised = SerialisedDynamoDB(table.client, meet_at=meet_at, parties=len(requests))
 
     def send(numbered):
         number, (method, path, body) = numbered
@@ -24,7 +24,7 @@ def race(requests, meet_at, monkeypatch):
         return isolated_handler(module, number)(event, LambdaContext())
 
     with monkeypatch.context() as patch, ThreadPoolExecutor(len(requests)) as pool:
-        patch.setattr(repository, "_ddb", serialised)
+        patch.setattr(table, "client", serialised)
         one_metrics_writer_at_a_time(patch)
         return sorted(r["statusCode"] for r in pool.map(send, enumerate(requests)))
 

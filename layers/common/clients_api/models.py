@@ -174,21 +174,11 @@ class StoredClient(BaseModel):
     # Bumped by every change of the profile or the password (not by verification bookkeeping):
     # the optimistic-concurrency token, and the future ETag.
     version: int = 1
-    # Password verification: attempts counted since the last match, the time of the last one,
-    # and the end of the lock (epoch seconds).
+    # Password verification (settings.Lockout): attempts counted since the last match, the time
+    # of the last one, and the end of the lock (epoch seconds).
     verify_failures: int = 0
     verify_attempted_at: int | None = None
     verify_locked_until: int | None = None
-
-    def verification_locked_until(self, *, max_failures: int, lock_seconds: int) -> int | None:
-        """When verification opens again, or None when it is open. A budget used up by attempts
-        whose outcome never came (still being checked, or the request died) locks for a full
-        lock from the last of them."""
-        if self.verify_locked_until is not None:
-            return self.verify_locked_until
-        if self.verify_failures >= max_failures:
-            return (self.verify_attempted_at or 0) + lock_seconds
-        return None
 
 
 # ---------------------------------------------------------------- responses
