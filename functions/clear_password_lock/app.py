@@ -4,8 +4,9 @@ from aws_lambda_powertools.event_handler import Response
 
 from clients_api import lockout
 from clients_api.access import Rule
-from clients_api.http import create_app, lambda_handler_for, no_content, requested_client_id
+from clients_api.http import create_app, lambda_handler_for, no_content
 from clients_api.repository import verification_repository
+from clients_api.requests import requested_client_id
 
 app = create_app()
 verification = verification_repository()

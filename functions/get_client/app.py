@@ -4,17 +4,10 @@ a JSON body {"client_id": ...}."""
 from aws_lambda_powertools.event_handler import Response
 
 from clients_api import profiles
-from clients_api.http import (
-    create_app,
-    has_body,
-    json_response,
-    lambda_handler_for,
-    parse_body,
-    parse_query,
-    requested_client_id,
-)
+from clients_api.http import create_app, json_response, lambda_handler_for
 from clients_api.models import ClientLookup
 from clients_api.repository import client_repository
+from clients_api.requests import has_body, parse_body, parse_query, requested_client_id
 
 app = create_app()
 repository = client_repository()

@@ -3,9 +3,10 @@
 from aws_lambda_powertools.event_handler import Response
 
 from clients_api import sessions
-from clients_api.http import create_app, json_response, lambda_handler_for, parse_query, requested_client_id
+from clients_api.http import create_app, json_response, lambda_handler_for
 from clients_api.models import SessionList, SessionsQuery
 from clients_api.repository import client_repository, session_repository
+from clients_api.requests import parse_query, requested_client_id
 
 app = create_app()
 clients = client_repository()

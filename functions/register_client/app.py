@@ -4,9 +4,10 @@ from aws_lambda_powertools.event_handler import Response
 
 from clients_api import registration
 from clients_api.access import Rule
-from clients_api.http import authorize_caller, create_app, json_response, lambda_handler_for, location_of, parse_body
+from clients_api.http import create_app, json_response, lambda_handler_for, location_of
 from clients_api.models import ClientCreated, RegisterClient
 from clients_api.repository import client_repository
+from clients_api.requests import authorize_caller, parse_body
 
 app = create_app()
 repository = client_repository()

@@ -3,9 +3,10 @@
 from aws_lambda_powertools.event_handler import Response
 
 from clients_api import credentials
-from clients_api.http import create_app, json_response, lambda_handler_for, parse_body, requested_client_id
+from clients_api.http import create_app, json_response, lambda_handler_for
 from clients_api.models import PasswordCheck, PasswordCheckResult
 from clients_api.repository import verification_repository
+from clients_api.requests import parse_body, requested_client_id
 
 app = create_app()
 verification = verification_repository()

@@ -106,7 +106,7 @@ def test_the_authorizer_loads_no_pydantic_resolver_or_boto3():
         "import sys; sys.path[:0] = ['functions/authorize', 'layers/common']; import app; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'boto3', 'aws_xray_sdk', 'argon2')"
         " or m.startswith(('aws_lambda_powertools.event_handler', 'clients_api.models', 'clients_api.http',"
-        " 'clients_api.repository'))))"
+        " 'clients_api.problems', 'clients_api.requests', 'clients_api.repository'))))"
     )
     env = {"JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "JWKS_URL": "http://127.0.0.1:9/jwks.json"}
     root = Path(__file__).resolve().parents[2]

@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from clients_api import models
-from clients_api.http import (
-    DOMAIN_PROBLEMS,
+from clients_api.problems import (
+    ANSWERS,
     INTERNAL_ERROR,
     MALFORMED_JSON,
     PAYLOAD_TOO_LARGE,
@@ -315,6 +315,6 @@ def _problems() -> dict[str, Problem]:
     what keeps this document from drifting from the responses."""
     found: dict[str, Problem] = {}
     generic = (PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, MALFORMED_JSON, VALIDATION_ERROR, INTERNAL_ERROR)
-    for problem in (*generic, TEMPORARILY_UNAVAILABLE, *DOMAIN_PROBLEMS.values()):
+    for problem in (*generic, TEMPORARILY_UNAVAILABLE, *(answer.problem for answer in ANSWERS.values())):
         found.setdefault(problem.code, problem)
     return found

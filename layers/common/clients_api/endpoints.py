@@ -5,9 +5,10 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from clients_api import profiles
-from clients_api.http import json_response, parse_body, requested_client_id
+from clients_api.http import json_response
 from clients_api.models import ClientUpdated, ProfileUpdate
 from clients_api.repository import ClientRepository
+from clients_api.requests import parse_body, requested_client_id
 
 
 def patch_profile(

@@ -79,8 +79,6 @@ class Settings:
     # How often the domain re-reads and re-applies a change whose conditional write lost to
     # another writer (retries.py) before the caller gets a 503 with Retry-After.
     conflict_rounds: int = 3
-    # Sent as Retry-After when DynamoDB throttles or cannot be reached.
-    unavailable_retry_after_seconds: int = 1
 
 
 @cache
