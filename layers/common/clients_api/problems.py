@@ -3,8 +3,7 @@ table from domain errors to them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler import Response
 
@@ -37,8 +36,8 @@ class Problem:
     code: str  # the stable machine key callers branch on
     title: str
     detail: str
-    # Sent with every answer of this problem, whatever raised it.
-    headers: Mapping[str, str] = field(default_factory=dict)
+    # Sent with every answer of this problem, whatever raised it: (name, value) pairs.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 # Refused before the domain sees the request (requests.py), in the order they are checked.
@@ -59,7 +58,7 @@ INTERNAL_ERROR = Problem(
 # Behind API Gateway's own checks, a function sees no caller only when a route lost its
 # authorizer (a misconfiguration): refused, as the gateway refuses a missing token.
 UNAUTHORIZED = Problem(
-    401, "unauthorized", "Unauthorized", "Send a valid bearer token.", {"WWW-Authenticate": "Bearer"}
+    401, "unauthorized", "Unauthorized", "Send a valid bearer token.", (("WWW-Authenticate", "Bearer"),)
 )
 FORBIDDEN = Problem(403, "forbidden", "Forbidden", "This caller may not do this.")
 CLIENT_NOT_FOUND = Problem(404, "client_not_found", "Client not found", "No client has this id.")
