@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from clients_api.repository import clients_table
-from tests.support.apigw import LambdaContext, build_event
+from tests.support.apigw import build_event, lambda_context
 from tests.support.concurrency import SerialisedDynamoDB, isolated_handler, one_metrics_writer_at_a_time
 from tests.support.data import STRONG_PASSWORD, registration
 
@@ -21,7 +21,7 @@ def race(requests, meet_at, monkeypatch):
     def send(numbered):
         number, (method, path, body) = numbered
         event, module = build_event(method, path, body=body)
-        return isolated_handler(module, number)(event, LambdaContext())
+        return isolated_handler(module, number)(event, lambda_context())
 
     with monkeypatch.context() as patch, ThreadPoolExecutor(len(requests)) as pool:
         patch.setattr(table, "client", serialised)
