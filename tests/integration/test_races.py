@@ -71,7 +71,7 @@ def test_two_clients_swapping_emails_never_share_or_lose_a_guard(api, store, mon
     a = api.call("POST", "/api/v1/clients", body=a_body).json()["client_id"]
     b = api.call("POST", "/api/v1/clients", body=b_body).json()["client_id"]
 
-    race(
+    statuses = race(
         [
             ("PATCH", f"/api/v1/clients/{a}", {"email": b_body["email"]}),
             ("PATCH", f"/api/v1/clients/{b}", {"email": a_body["email"]}),
@@ -80,8 +80,10 @@ def test_two_clients_swapping_emails_never_share_or_lose_a_guard(api, store, mon
         monkeypatch,
     )
 
-    for client_id in (a, b):
+    assert statuses == [409, 409]  # each email is held by its owner until the owner's change lands
+    for client_id, body in ((a, a_body), (b, b_body)):
         email = store.client(client_id)["email"]
+        assert email == body["email"]
         assert store.guard_owner("email", email) == client_id
     assert len([i for i in store.items() if i["client_id"].startswith("EMAIL#")]) == 2
 
