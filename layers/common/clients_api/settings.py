@@ -76,8 +76,8 @@ class Settings:
     open_registration: bool = False
     # The browser origin allowed to read our answers (template parameter CorsAllowOrigin).
     cors_allow_origin: str = "*"
-    # How often the domain re-reads and re-applies a change whose conditional write lost to
-    # another writer (retries.py) before the caller gets a 503 with Retry-After.
+    # How many times in all the domain reads and applies a change whose conditional write keeps
+    # losing to other writers (retries.py), before the caller gets a 503 with Retry-After.
     conflict_rounds: int = 3
 
 
