@@ -128,11 +128,13 @@ def _what_our_parser_reads(
 ) -> dict[str, Any]:
     """The operation with the parameters and body that clients_api.apidoc marked; the request
     models they name are added to `wanted`."""
-    # Every path parameter of this API is an id, a UUID (clients_api.fields.parse_client_id).
-    parameters = [
-        {"name": p["name"], "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-        for p in operation.pop("parameters", [])
-    ]
+    # powertools sees a handler's arguments: the path's, each an id, a UUID (fields.parse_client_id).
+    parameters = []
+    for seen in operation.pop("parameters", []):
+        if seen["in"] != "path":
+            raise ValueError(f"{operation['operationId']}: read {seen['name']} with requests.py, not as an argument")
+        uuid = {"type": "string", "format": "uuid"}
+        parameters.append({"name": seen["name"], "in": "path", "required": True, "schema": uuid})
     body = operation.get("requestBody")
     if body is not None:
         ref = body["content"]["application/json"]["schema"]["$ref"]
