@@ -2,17 +2,25 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from clients_api.endpoints import patch_profile
+from clients_api import apidoc
+from clients_api.endpoints import patch_profile, patch_responses
 from clients_api.http import create_app, lambda_handler_for
-from clients_api.models import FullNameUpdate
+from clients_api.models import ClientUpdated, FullNameUpdate
 from clients_api.repository import client_repository
 
 app = create_app()
 repository = client_repository()
 
 
-@app.patch("/api/v1/clients/<client_id>/full_name")
-def update_full_name(client_id: str) -> Response:
+@app.patch(
+    "/api/v1/clients/<client_id>/full_name",
+    operation_id="updateFullName",
+    summary="Change the first and/or last name",
+    tags=["clients"],
+    responses=patch_responses(),
+    openapi_extensions=apidoc.reads_body(FullNameUpdate, example={"first_name": "Мария", "last_name": "Петрова"}),
+)
+def update_full_name(client_id: str) -> Response[ClientUpdated]:
     return patch_profile(app, client_id, FullNameUpdate, repository)
 
 

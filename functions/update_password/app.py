@@ -2,21 +2,47 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from clients_api import access, credentials
-from clients_api.http import caller, create_app, json_response, lambda_handler_for, parse_body, requested_client_id
+from clients_api import access, apidoc, credentials
+from clients_api.http import create_app, json_response, lambda_handler_for
 from clients_api.models import ClientUpdated, PasswordChange
-from clients_api.repository import client_repository
+from clients_api.problems import (
+    CLIENT_NOT_FOUND,
+    CURRENT_PASSWORD_REQUIRED,
+    TOO_MANY_ATTEMPTS,
+    WEAK_PASSWORD,
+    WRONG_PASSWORD,
+)
+from clients_api.repository import client_repository, verification_repository
+from clients_api.requests import caller, parse_body, requested_client_id
 
 app = create_app()
-repository = client_repository()
+clients = client_repository()
+verification = verification_repository()
 
 
-@app.patch("/api/v1/clients/<client_id>/password")
-def update_password(client_id: str) -> Response:
+@app.patch(
+    "/api/v1/clients/<client_id>/password",
+    operation_id="updatePassword",
+    summary="Set a new password (checking the current one when given)",
+    tags=["passwords"],
+    responses=apidoc.responses(
+        200,
+        *apidoc.BODY_PROBLEMS,
+        CURRENT_PASSWORD_REQUIRED,
+        WEAK_PASSWORD,
+        CLIENT_NOT_FOUND,
+        WRONG_PASSWORD,
+        TOO_MANY_ATTEMPTS,
+    ),
+    openapi_extensions=apidoc.reads_body(
+        PasswordChange, example={"password": "новый-пароль-2025", "current_password": "паучикапау-2024"}
+    ),
+)
+def update_password(client_id: str) -> Response[ClientUpdated]:
     client_id = requested_client_id(app, client_id)
     change = parse_body(app, PasswordChange)
     access.require_current_password(caller(app), change.current_password)
-    credentials.change_password(client_id, change, repository)
+    credentials.change_password(client_id, change, clients, verification)
     return json_response(ClientUpdated(client_id=client_id))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from clients_api.tokens import KeysUnavailable
-from tests.support.apigw import EVENTS, LambdaContext
+from tests.support.apigw import EVENTS, lambda_context
 from tests.support.concurrency import isolated_handler
 from tools.local_api.issuer import AUDIENCE, ISSUER, LocalIssuer
 from tools.local_api.jwks import served
@@ -50,7 +50,7 @@ def event_with(authorization: str | None, header: str = "Authorization") -> dict
 
 
 def test_a_clients_token_gets_a_policy_for_the_whole_stage_and_its_id_in_the_context(authorizer, issuer):
-    answer = authorizer(event_with(f"Bearer {issuer.token(client_id=CLIENT_ID)}"), LambdaContext())
+    answer = authorizer(event_with(f"Bearer {issuer.token(client_id=CLIENT_ID)}"), lambda_context())
 
     [statement] = answer["policyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
@@ -62,19 +62,19 @@ def test_a_clients_token_gets_a_policy_for_the_whole_stage_and_its_id_in_the_con
 
 
 def test_a_services_token_is_a_service_in_the_context(authorizer, issuer):
-    answer = authorizer(event_with(f"Bearer {issuer.token(service=True)}"), LambdaContext())
+    answer = authorizer(event_with(f"Bearer {issuer.token(service=True)}"), lambda_context())
     assert answer["context"] == {"kind": "service", "scopes": "clients:admin"}
 
 
 def test_the_header_name_is_case_insensitive(authorizer, issuer):
     event = event_with(f"Bearer {issuer.token(client_id=CLIENT_ID)}", header="authorization")
-    assert authorizer(event, LambdaContext())["context"]["client_id"] == CLIENT_ID
+    assert authorizer(event, lambda_context())["context"]["client_id"] == CLIENT_ID
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer nonsense", "Basic dXNlcjpwYXNz"])
 def test_no_or_a_bad_token_is_the_error_api_gateway_answers_with_401(authorizer, authorization, log_output, capsys):
     with pytest.raises(Exception, match=r"^Unauthorized$"):
-        authorizer(event_with(authorization), LambdaContext())
+        authorizer(event_with(authorization), lambda_context())
     assert '"message":"token refused"' in log_output.getvalue()
     assert '"TokensRefused"' in capsys.readouterr().out  # the metric
 
@@ -82,7 +82,7 @@ def test_no_or_a_bad_token_is_the_error_api_gateway_answers_with_401(authorizer,
 def test_an_expired_token_is_refused_and_never_logged(authorizer, issuer, log_output):
     token = issuer.token(client_id=CLIENT_ID, lifetime_seconds=-3600)
     with pytest.raises(Exception, match=r"^Unauthorized$"):
-        authorizer(event_with(f"Bearer {token}"), LambdaContext())
+        authorizer(event_with(f"Bearer {token}"), lambda_context())
     logged = log_output.getvalue()
     assert '"reason":"expired"' in logged
     assert token not in logged
@@ -98,7 +98,7 @@ def test_keys_that_cannot_be_fetched_fail_the_authorizer_never_allow(issuer, mon
     authorizer = isolated_handler("functions.authorize.app", next(_copies))
     # Not "Unauthorized": API Gateway then answers AUTHORIZER_FAILURE, the template's 503.
     with pytest.raises(KeysUnavailable):
-        authorizer(event_with(f"Bearer {issuer.token(service=True)}"), LambdaContext())
+        authorizer(event_with(f"Bearer {issuer.token(service=True)}"), lambda_context())
 
 
 def test_the_authorizer_loads_no_pydantic_resolver_or_boto3():
@@ -106,7 +106,7 @@ def test_the_authorizer_loads_no_pydantic_resolver_or_boto3():
         "import sys; sys.path[:0] = ['functions/authorize', 'layers/common']; import app; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'boto3', 'aws_xray_sdk', 'argon2')"
         " or m.startswith(('aws_lambda_powertools.event_handler', 'clients_api.models', 'clients_api.http',"
-        " 'clients_api.repository'))))"
+        " 'clients_api.problems', 'clients_api.requests', 'clients_api.repository'))))"
     )
     env = {"JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "JWKS_URL": "http://127.0.0.1:9/jwks.json"}
     root = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from clients_api.repository import dynamodb_client
 from tests.support.data import STRONG_PASSWORD, registration
 from tests.support.faults import Fault, injected, transaction_conflict
 
-MAX_ATTEMPTS = 3  # botocore standard mode, total attempts (repository._BOTO_CONFIG)
+MAX_ATTEMPTS = 3  # botocore standard mode, total attempts (repository/_dynamo.py)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""GET /api/v1/clients/{client_id} and the note's GET /api/v1/clients forms."""
+"""GET /api/v1/clients/{client_id}, and GET /api/v1/clients with the id in the query or the body."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_profile_has_every_field_but_the_password(api, client):
 
 
 @pytest.mark.parametrize("form", ["query", "body"])
-def test_the_notes_query_and_body_forms_serve_the_same_profile(api, client, form):
+def test_the_query_and_body_forms_serve_the_same_profile(api, client, form):
     client_id, _ = client
     by_path = api.call("GET", f"/api/v1/clients/{client_id}").json()
 

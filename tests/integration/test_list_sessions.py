@@ -20,7 +20,7 @@ def sessions(api, client_id, **query):
     return api.call("GET", f"/api/v1/clients/{client_id}/sessions", query=query or None)
 
 
-def test_sessions_newest_first_with_the_notes_fields(api, store, client_id):
+def test_sessions_newest_first_with_the_contracts_fields(api, store, client_id):
     old = store.put_session(client_id, "2024-01-01T10:00:00Z", status="проведена", cost="3000")
     new = store.put_session(client_id, "2024-03-01T10:00:00Z", status="на согласовании", cost="5000.5")
     store.put_session(str(uuid.uuid4()), "2024-02-01T10:00:00Z")  # someone else's

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import itertools
 import uuid
 
 import pytest
 from argon2 import PasswordHasher
 
-from clients_api.errors import VerificationLocked
-from clients_api.repository import client_repository
+from clients_api.repository import client_repository, verification_repository
 from tests.support.data import STRONG_PASSWORD, registration
-
-MAX_FAILURES = 5
-LOCK_SECONDS = 900
+from tests.support.lockout_states import (
+    LOCK_SECONDS,
+    MAX_FAILURES,
+    STATE_IDS,
+    STATES,
+    assert_writes_agree_with_lockout,
+)
 
 
 @pytest.fixture
@@ -160,29 +162,6 @@ def test_failures_keep_counting_while_each_follows_the_last_within_the_window(ap
     assert int(locked.headers["retry-after"]) == 1  # the lock started with the fifth failure
 
 
-LOCKOUT = {"max_failures": MAX_FAILURES, "lock_seconds": LOCK_SECONDS}
-NOW = 2_000_000_000
-
-
-def reachable(failures, attempted_at, locked_until):
-    if failures is None:  # never verified
-        return attempted_at is None and locked_until is None
-    return locked_until is None or failures == MAX_FAILURES  # only a used-up budget starts a lock
-
-
-# Every state the verification bookkeeping can be in: failures counted, when the last attempt was
-# (None: an item from before attempts were stamped), when the lock ends.
-STATES = [
-    state
-    for state in itertools.product(
-        [None, 0, 1, MAX_FAILURES - 1, MAX_FAILURES],
-        [None, NOW - 10, NOW - LOCK_SECONDS + 1, NOW - LOCK_SECONDS, NOW - 10 * LOCK_SECONDS],
-        [None, NOW + 10, NOW, NOW - 10],
-    )
-    if reachable(*state)
-]
-
-
 def set_state(store, client_id, failures, attempted_at, locked_until):
     key = {"client_id": {"S": client_id}}
     forget = "REMOVE verify_failures, verify_attempted_at, verify_locked_until"
@@ -198,30 +177,14 @@ def set_state(store, client_id, failures, attempted_at, locked_until):
         )
 
 
-@pytest.mark.parametrize(("failures", "attempted_at", "locked_until"), STATES)
-def test_the_python_twin_and_the_conditional_writes_agree_on_every_state(
-    store, client_id, failures, attempted_at, locked_until
-):
-    set_state(store, client_id, failures, attempted_at, locked_until)
-    repo = client_repository()
-    twin = repo.get(client_id).verification_locked_until(**LOCKOUT)
-    locked = twin is not None and twin > NOW
-    window_over = (locked_until is not None and locked_until <= NOW) or (
-        locked_until is None and (attempted_at is None or attempted_at <= NOW - LOCK_SECONDS)
+@pytest.mark.parametrize("state", STATES, ids=STATE_IDS)
+def test_the_python_twin_and_the_conditional_writes_agree_on_every_state(store, client_id, state):
+    assert_writes_agree_with_lockout(
+        verification_repository(),
+        lambda: client_repository().get(client_id),
+        lambda *values: set_state(store, client_id, *values),
+        state,
     )
-
-    if locked:
-        with pytest.raises(VerificationLocked):
-            repo.reserve_verification_attempt(client_id, now=NOW, **LOCKOUT)
-        with pytest.raises(VerificationLocked):
-            repo.set_password(client_id, "new-hash", now=NOW, **LOCKOUT)
-        return
-    reserved = repo.reserve_verification_attempt(client_id, now=NOW, **LOCKOUT)
-    assert reserved.verify_failures == (1 if window_over else (failures or 0) + 1)
-    assert reserved.verify_attempted_at == NOW
-    assert reserved.verify_locked_until is None
-    set_state(store, client_id, failures, attempted_at, locked_until)
-    repo.set_password(client_id, "new-hash", now=NOW, **LOCKOUT)
 
 
 def store_a_hash_with_older_parameters(store, client_id):
@@ -253,7 +216,7 @@ def crash_before_the_outcome_is_written(monkeypatch):
     def die(*_args, **_kwargs):
         raise RuntimeError("the execution environment went away")
 
-    monkeypatch.setattr(client_repository(), "record_verification_failure", die)
+    monkeypatch.setattr(verification_repository(), "record_mismatch", die)
 
 
 def attempts_long_ago(store, client_id):
@@ -300,11 +263,9 @@ def test_a_change_without_current_password_opens_a_budget_stuck_long_ago(api, st
 def test_changing_with_the_current_password_does_not_also_upgrade_the_old_hash(api, store, client_id, monkeypatch):
     store_a_hash_with_older_parameters(store, client_id)
     upgrades = []
-    repo = client_repository()
-    record_match = repo.record_verification_match
-    monkeypatch.setattr(
-        repo, "record_verification_match", lambda client, new: upgrades.append(new) or record_match(client, new)
-    )
+    repo = verification_repository()
+    record_match = repo.record_match
+    monkeypatch.setattr(repo, "record_match", lambda client, new: upgrades.append(new) or record_match(client, new))
 
     assert change(api, client_id, password="новый-пароль-2025", current_password=STRONG_PASSWORD).status == 200
 

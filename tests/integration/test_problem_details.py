@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from clients_api.repository import client_repository
+from clients_api.repository import client_repository, clients_table
 from tests.support.data import registration
 
 PATH = "/api/v1/clients"
@@ -131,8 +131,6 @@ def test_unexpected_failure_is_500_with_the_correlation_id_and_no_internals(api,
     ],
 )
 def test_database_throttling_or_outage_is_503_with_retry_after(api, store, monkeypatch, failure):
-    repository = client_repository()
-
     class FailingClient:
         def __getattr__(self, name):
             def fail(**kwargs):
@@ -140,7 +138,7 @@ def test_database_throttling_or_outage_is_503_with_retry_after(api, store, monke
 
             return fail
 
-    monkeypatch.setattr(repository, "_ddb", FailingClient())
+    monkeypatch.setattr(clients_table(), "client", FailingClient())
 
     response = api.call("POST", PATH, body=registration())
 

@@ -7,24 +7,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from clients_api.repository import client_repository
-from tests.support.apigw import LambdaContext, build_event
+from clients_api.repository import clients_table
+from tests.support.apigw import build_event, lambda_context
 from tests.support.concurrency import SerialisedDynamoDB, isolated_handler, one_metrics_writer_at_a_time
 from tests.support.data import STRONG_PASSWORD, registration
 
 
 def race(requests, meet_at, monkeypatch):
     """Run each (method, path, body) in its own handler copy and thread; all meet before `meet_at`."""
-    repository = client_repository()
-    serialised = SerialisedDynamoDB(repository._ddb, meet_at=meet_at, parties=len(requests))
+    table = clients_table()
+    serialised = SerialisedDynamoDB(table.client, meet_at=meet_at, parties=len(requests))
 
     def send(numbered):
         number, (method, path, body) = numbered
         event, module = build_event(method, path, body=body)
-        return isolated_handler(module, number)(event, LambdaContext())
+        return isolated_handler(module, number)(event, lambda_context())
 
     with monkeypatch.context() as patch, ThreadPoolExecutor(len(requests)) as pool:
-        patch.setattr(repository, "_ddb", serialised)
+        patch.setattr(table, "client", serialised)
         one_metrics_writer_at_a_time(patch)
         return sorted(r["statusCode"] for r in pool.map(send, enumerate(requests)))
 
@@ -71,7 +71,7 @@ def test_two_clients_swapping_emails_never_share_or_lose_a_guard(api, store, mon
     a = api.call("POST", "/api/v1/clients", body=a_body).json()["client_id"]
     b = api.call("POST", "/api/v1/clients", body=b_body).json()["client_id"]
 
-    race(
+    statuses = race(
         [
             ("PATCH", f"/api/v1/clients/{a}", {"email": b_body["email"]}),
             ("PATCH", f"/api/v1/clients/{b}", {"email": a_body["email"]}),
@@ -80,8 +80,10 @@ def test_two_clients_swapping_emails_never_share_or_lose_a_guard(api, store, mon
         monkeypatch,
     )
 
-    for client_id in (a, b):
+    assert statuses == [409, 409]  # each email is held by its owner until the owner's change lands
+    for client_id, body in ((a, a_body), (b, b_body)):
         email = store.client(client_id)["email"]
+        assert email == body["email"]
         assert store.guard_owner("email", email) == client_id
     assert len([i for i in store.items() if i["client_id"].startswith("EMAIL#")]) == 2
 

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -46,9 +46,17 @@ def free_port() -> int:
 
 class LocalServer:
     """`python -m tools.local_api serve` on a free port, its output in `log`; stopped when its
-    `with` block ends, however the test ended."""
+    `with` block ends, however the test ended. `env` adds to the shell it starts in."""
 
-    def __init__(self, data_dir: Path, *, fresh: bool = False, auth: str = "jwt", options: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        fresh: bool = False,
+        auth: str = "jwt",
+        options: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.issuer = LocalIssuer(data_dir / "issuer")  # the one the server trusts
         self.port = free_port()
@@ -65,7 +73,7 @@ class LocalServer:
         ]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 (our own command)
-                [*TOOL, "serve", *options], cwd=ROOT, env=hermetic_env(), stdout=log, stderr=log
+                [*TOOL, "serve", *options], cwd=ROOT, env=hermetic_env() | dict(env or {}), stdout=log, stderr=log
             )
         self._wait_until_serving()
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from openapi_spec_validator import validate
 
-from tools.local_api.openapi import render
 from tools.local_api.template import ROOT, Template
+from tools.openapi.document import render
 
 # sam-cli's template translation warns about its own dependencies' deprecations.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -6,8 +6,8 @@ import base64
 import copy
 import importlib
 import json
+import time
 import uuid
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
@@ -16,6 +16,7 @@ from clients_api.access import CallerKind, Principal
 from clients_api.tokens import allow_whole_api
 from tests.support.replies import HttpResult
 from tests.support.template import ROOT, route_for
+from tools.local_api.worker import LambdaContext
 
 EVENTS = ROOT / "events"
 STAGE = "dev"
@@ -43,12 +44,16 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / f"{name}.json").read_text())
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:test-function"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+def lambda_context() -> LambdaContext:
+    """What Lambda passes a handler with each invocation: a new request id, the timeout ahead."""
+    return LambdaContext(
+        "test-function",
+        str(uuid.uuid4()),
+        int(time.time() * 1000) + 30_000,
+        memory_limit_in_mb="512",
+        region="eu-central-1",
+        account_id="123456789012",
+    )
 
 
 def build_event(
@@ -96,7 +101,7 @@ def build_event(
 
 def invoke(event: dict[str, Any], module: str) -> tuple[HttpResult, dict[str, Any]]:
     handler = importlib.import_module(module).lambda_handler
-    result = handler(event, LambdaContext())
+    result = handler(event, lambda_context())
     headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
     for name, values in (result.get("multiValueHeaders") or {}).items():
         headers[name.lower()] = ",".join(values)

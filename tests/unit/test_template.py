@@ -1,4 +1,4 @@
-"""template.yaml, read as data: the properties the contract and the issue ask of it."""
+"""template.yaml, read as data: the properties the contract and our operations ask of it."""
 
 from __future__ import annotations
 

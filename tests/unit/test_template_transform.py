@@ -111,7 +111,7 @@ def test_tables_are_retained_only_in_prod(stage, policy):
     assert out["Resources"]["SessionsTable"]["DeletionPolicy"] == policy
 
 
-# What each function's code calls, traced from its app.py through the domain to repository.py.
+# What each function's code calls, traced from its app.py through the domain to the repository.
 # IAM is not enforced by moto: this table is where a missing or extra action shows before AWS.
 _CLIENTS_ACTIONS = {
     "RegisterClientFunction": {"dynamodb:PutItem"},  # one TransactWriteItems of three Puts

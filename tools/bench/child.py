@@ -26,7 +26,9 @@ from collections.abc import Callable
 
 
 class _Context:
-    """The attributes of Lambda's context object that powertools reads."""
+    """The attributes of Lambda's context object that powertools reads. A twin of
+    tools/local_api/worker.py's LambdaContext, kept apart: importing that module would load
+    modules ahead of the handler, and the cold start measured would leave out their cost."""
 
     function_version = "$LATEST"
     log_group_name = "/aws/lambda/bench"

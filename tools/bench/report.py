@@ -20,7 +20,8 @@ SAMPLINGS = tuple(TRACE_IDS)  # sampled, unsampled
 
 @dataclass(frozen=True)
 class Targets:
-    """The issue's targets, as ratios to the baseline measured in the same run."""
+    """What we aim for: cold start, CPU, memory and layer size, mostly as ratios to the baseline
+    measured in the same run."""
 
     cold_start_ratio: float = 1.5  # not for the password-hashing functions
     added_cpu_us: float = 100.0  # per warm request; not for the password-hashing functions

@@ -68,7 +68,7 @@ class BenchStore:
         sys.path.insert(0, str(ROOT / "layers" / "common"))
         from clients_api.models import StoredClient
         from clients_api.passwords import hash_password
-        from clients_api.repository import ClientRepository
+        from clients_api.repository import ClientRepository, Table
 
         client = StoredClient(
             client_id=CLIENT_ID,
@@ -80,7 +80,7 @@ class BenchStore:
             registered_at=datetime(2024, 2, 25, 3, 14, 7, tzinfo=UTC),
             password_hash=hash_password(PASSWORD),
         )
-        ClientRepository(self.tables["CLIENTS_TABLE"], self.ddb).create(client)
+        ClientRepository(Table(self.tables["CLIENTS_TABLE"], self.ddb)).create(client)
         for day in range(1, SESSIONS + 1):
             session = {
                 "session_id": f"00000000-0000-4000-8000-{day:012d}",

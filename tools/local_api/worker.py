@@ -30,22 +30,48 @@ Handler = Callable[[Any, Any], Any]
 
 
 class LambdaContext:
-    """The context object of the Python runtime, read from the same environment variables."""
+    """The context object of the Python runtime. The tests' handlers get one too
+    (tests/support/apigw.py); tools/bench/child.py keeps a copy, as it may import nothing."""
 
-    def __init__(self, request_id: str, deadline_ms: int) -> None:
-        env = os.environ
-        self.function_name = env["AWS_LAMBDA_FUNCTION_NAME"]
-        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
-        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{env.get('AWS_REGION')}:{env.get('AWS_ACCOUNT_ID')}:function:{self.function_name}"
-        )
+    def __init__(
+        self,
+        function_name: str,
+        request_id: str,
+        deadline_ms: int,
+        *,
+        memory_limit_in_mb: str | None = None,
+        region: str | None = None,
+        account_id: str | None = None,
+        function_version: str = "$LATEST",
+        log_group_name: str | None = None,
+        log_stream_name: str | None = None,
+    ) -> None:
+        self.function_name = function_name
+        self.function_version = function_version
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.log_group_name = log_group_name
+        self.log_stream_name = log_stream_name
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
         self.aws_request_id = request_id
         self.identity = None
         self.client_context = None
         self._deadline_ms = deadline_ms
+
+    @classmethod
+    def from_environment(cls, request_id: str, deadline_ms: int) -> LambdaContext:
+        """As the runtime makes it, from the function's environment variables."""
+        env = os.environ
+        return cls(
+            env["AWS_LAMBDA_FUNCTION_NAME"],
+            request_id,
+            deadline_ms,
+            memory_limit_in_mb=env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
+            region=env.get("AWS_REGION"),
+            account_id=env.get("AWS_ACCOUNT_ID"),
+            function_version=env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            log_group_name=env.get("AWS_LAMBDA_LOG_GROUP_NAME"),
+            log_stream_name=env.get("AWS_LAMBDA_LOG_STREAM_NAME"),
+        )
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, self._deadline_ms - int(time.time() * 1000))
@@ -87,7 +113,7 @@ def _as_lambda_serialises(value: object) -> object:
 
 
 def invoke(handler: Handler, request: dict[str, Any]) -> str:
-    context = LambdaContext(request["request_id"], request["deadline_ms"])
+    context = LambdaContext.from_environment(request["request_id"], request["deadline_ms"])
     try:
         result = handler(json.loads(request["event"]), context)
     except Exception as exc:

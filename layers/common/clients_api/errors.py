@@ -1,10 +1,25 @@
-"""Domain errors: what went wrong, in the domain's words. `http.py` maps them to HTTP."""
+"""Domain errors: what went wrong, in the domain's words. problems.py says how each is answered.
+
+An error carries what only it knows: the request field at fault and a message safe to show about
+it, and when the caller may try again. Stdlib only: the authorizer imports this module too.
+"""
 
 from __future__ import annotations
+
+# A throttled table or a hot client calms down within about a second, and botocore has already
+# backed off and retried by the time we give up (repository/_dynamo.py).
+BUSY_RETRY_AFTER_SECONDS = 1
 
 
 class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
+
+    # The request field at fault, and what to tell the caller about it (None: the problem's
+    # own detail).
+    field: str | None = None
+    field_message: str | None = None
+    # Seconds after which trying again may succeed (sent as Retry-After), or None.
+    retry_after_seconds: int | None = None
 
 
 class Unauthenticated(DomainError):
@@ -20,11 +35,11 @@ class ClientNotFound(DomainError):
 
 
 class EmailTaken(DomainError):
-    pass
+    field = "email"
 
 
 class PhoneTaken(DomainError):
-    pass
+    field = "phone"
 
 
 class WrongPassword(DomainError):
@@ -34,13 +49,17 @@ class WrongPassword(DomainError):
 class CurrentPasswordRequired(DomainError):
     """A client changing its own password must prove it knows the current one."""
 
+    field = "current_password"
+
 
 class WeakPassword(DomainError):
     """A new password the policy refuses; `reason` is safe to show (it never holds the password)."""
 
+    field = "password"
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.field_message = reason
 
 
 class VerificationLocked(DomainError):
@@ -49,17 +68,23 @@ class VerificationLocked(DomainError):
         self.retry_after_seconds = max(1, retry_after_seconds)
 
 
-class ConcurrentUpdate(DomainError):
-    """Another write won a condition we depend on (the client's version, a transaction conflict)
-    more often than we are willing to retry."""
-
-
 class InvalidCursor(DomainError):
     """A sessions cursor that is not a position in this client's list."""
+
+    field = "cursor"
+
+
+class ConcurrentUpdate(DomainError):
+    """Another write won a condition we depend on (the client's version, a transaction conflict).
+    Raised by the repository each time; escapes the domain once retries.py stops re-trying."""
+
+    retry_after_seconds = BUSY_RETRY_AFTER_SECONDS
 
 
 class DatabaseUnavailable(DomainError):
     """The database throttled us or could not be reached, after botocore's own retries."""
+
+    retry_after_seconds = BUSY_RETRY_AFTER_SECONDS
 
 
 class StoredItemInvalid(Exception):

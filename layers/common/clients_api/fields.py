@@ -14,16 +14,16 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 _CONTROL_CHARS_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Cc but \t \n \r
-# Bidi embeddings, overrides and isolates reorder the text around them (U+202E makes "report",
-# U+202E, "fdp.exe" read "reportexe.pdf"). The marks (U+200E, U+200F, U+061C) stay: they only
-# place a neutral character next to them, and mixed right-to-left and left-to-right text needs them.
+# Bidi embeddings, overrides and isolates reorder the text around them: "report" + U+202E +
+# "fdp.exe" reads "reportexe.pdf". The marks (U+200E, U+200F, U+061C) stay: they only place a
+# neutral character next to them, and mixed right-to-left and left-to-right text needs them.
 _BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 # What a name must not hold: control and format characters (invisible, or reordering text) and the
 # line and paragraph separators.
 _NOT_IN_NAMES = frozenset({"Cc", "Cf", "Zl", "Zp"})
-# Zero-width non-joiner and joiner: Persian names need the first (Alipour is "علی", U+200C, "پور"),
-# emoji sequences the second; allowed only between two visible characters, so never alone, at an
-# end or doubled.
+# Zero-width non-joiner and joiner: Persian names need the first (Alipour is "علی" + U+200C +
+# "پور"), emoji sequences the second. Allowed only between two visible characters: never alone,
+# at an end or doubled.
 _JOINERS = frozenset("\u200c\u200d")
 _LETTERS = frozenset({"Lu", "Ll", "Lt", "Lo"})
 _SCRIPT_ALIASES = {"IDEOGRAPHIC": "CJK", "HENTAIGANA": "HIRAGANA"}

@@ -54,7 +54,7 @@ class RegisterClient(RequestModel):
 
 
 class ClientLookup(RequestModel):
-    """The note's `GET /clients` forms: `?client_id=` or a JSON body."""
+    """The id in the other forms of `GET /clients`: `?client_id=` or a JSON body."""
 
     client_id: ClientId
 
@@ -109,7 +109,8 @@ class ClientUpdate(PhoneAliases):
 
 
 def _null_string_is_null(value: object) -> object:
-    # The note writes `"first_name": "null"` for "leave unchanged" on this endpoint only.
+    # On this endpoint only, the string "null" leaves a name unchanged too: callers of the
+    # first version of this API send `"first_name": "null"` to mean "keep it".
     return None if value == "null" else value
 
 
@@ -174,27 +175,17 @@ class StoredClient(BaseModel):
     # Bumped by every change of the profile or the password (not by verification bookkeeping):
     # the optimistic-concurrency token, and the future ETag.
     version: int = 1
-    # Password verification: attempts counted since the last match, the time of the last one,
-    # and the end of the lock (epoch seconds).
+    # Password verification (settings.Lockout): attempts counted since the last match, the time
+    # of the last one, and the end of the lock (epoch seconds).
     verify_failures: int = 0
     verify_attempted_at: int | None = None
     verify_locked_until: int | None = None
-
-    def verification_locked_until(self, *, max_failures: int, lock_seconds: int) -> int | None:
-        """When verification opens again, or None when it is open. A budget used up by attempts
-        whose outcome never came (still being checked, or the request died) locks for a full
-        lock from the last of them."""
-        if self.verify_locked_until is not None:
-            return self.verify_locked_until
-        if self.verify_failures >= max_failures:
-            return (self.verify_attempted_at or 0) + lock_seconds
-        return None
 
 
 # ---------------------------------------------------------------- responses
 
 
-# A JSON number, as in the note (3000.0). Costs have at most 2 decimals, which float's shortest
+# A JSON number, as callers read it (3000.0). Costs have at most 2 decimals, which float's shortest
 # repr writes back exactly; the stored value stays a DynamoDB Number.
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float)]
 
@@ -262,7 +253,7 @@ class ProblemDetails(ResponseModel):
 
 
 class SessionList(RootModel[list[Session]]):
-    """The sessions list body: a bare JSON array, as in the note."""
+    """The sessions list body: a bare JSON array; the next page's cursor is a header."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 

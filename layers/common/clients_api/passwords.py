@@ -1,4 +1,5 @@
-"""Password hashing (Argon2id) and the strength policy.
+"""The password primitives: Argon2id hashing and checking, and the strength policy. No storage,
+no lock: the use cases that apply them (verify, change) are credentials.py.
 
 Imported only by the functions that hash or check passwords: argon2 and the common-password
 list stay out of every other function's cold start.

@@ -1,10 +1,53 @@
-"""Listing a client's sessions."""
+"""Listing a client's sessions, a page at a time, and the cursor that says where a page ended."""
 
 from __future__ import annotations
 
-from clients_api.errors import ClientNotFound
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from clients_api.errors import ClientNotFound, InvalidCursor
 from clients_api.models import SessionsPage, SessionsQuery
-from clients_api.repository import ClientRepository, SessionPosition, SessionRepository
+from clients_api.repository import ClientRepository, IndexKey, SessionRepository
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPosition:
+    """Where a page of one client's list ended, as the opaque, URL-safe cursor callers pass back.
+
+    Unsigned: it names a place in a list the caller may read anyway. What matters is that it
+    decodes only to a place in *this* client's list."""
+
+    client_id: str
+    starts_at: str
+    session_id: str
+
+    def encode(self) -> str:
+        raw = json.dumps([self.client_id, self.starts_at, self.session_id], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str, client_id: str) -> SessionPosition:
+        """The position a cursor names in this client's list; anything else is InvalidCursor."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            values = json.loads(raw)
+        except ValueError:
+            raise InvalidCursor() from None
+        if not (isinstance(values, list) and len(values) == 3 and all(isinstance(v, str) and v for v in values)):
+            raise InvalidCursor()
+        position = cls(*values)
+        try:  # a position in the index: a start time (ISO 8601) and a session id (a UUID)
+            datetime.fromisoformat(position.starts_at)
+            uuid.UUID(position.session_id)
+        except ValueError:
+            raise InvalidCursor() from None
+        # A cursor made for another client is refused here: the database would not notice.
+        if position.client_id != client_id:
+            raise InvalidCursor()
+        return position
 
 
 def list_sessions(
@@ -16,5 +59,7 @@ def list_sessions(
     # parts of the platform) do not prove that their client exists.
     if not clients.exists(client_id):
         raise ClientNotFound()
-    page, position = sessions.page(client_id, limit=query.limit, status=query.status, after=after)
-    return SessionsPage(sessions=page, next_cursor=position.encode() if position else None)
+    start = IndexKey(after.starts_at, after.session_id) if after else None
+    page, stopped = sessions.page(client_id, limit=query.limit, status=query.status, after=start)
+    next_cursor = SessionPosition(client_id, *stopped).encode() if stopped else None
+    return SessionsPage(sessions=page, next_cursor=next_cursor)

@@ -1,0 +1,159 @@
+"""Reading a request: who sends it, which client it names, its body and query as models.
+
+Our own strict parser, not powertools' validation: checks on a body run in the contract's order,
+413 (size), 415 (media type), 400 (JSON), 422 (model), and every refusal is one of our problems.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.content_types import APPLICATION_JSON
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+from clients_api.access import Principal, Rule, authorize
+from clients_api.fields import parse_client_id
+from clients_api.observability import logger
+from clients_api.problems import MALFORMED_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, VALIDATION_ERROR, Problem
+from clients_api.settings import MAX_BODY_BYTES, get_settings
+
+# Logged in place of a field name the caller made up: the name itself may be personal data.
+UNKNOWN_FIELD = "<unknown>"
+
+
+class RequestRejected(Exception):
+    """A request refused before it reaches the domain (size, media type, JSON, parameters).
+    `logged_fields` names the fields for the log: ours only, never a caller's unknown key."""
+
+    def __init__(
+        self, problem: Problem, errors: list[dict[str, str]] | None = None, logged_fields: list[str] | None = None
+    ) -> None:
+        super().__init__(problem.code)
+        self.problem = problem
+        self.errors = errors
+        self.logged_fields = logged_fields or []
+
+
+def caller(resolver: APIGatewayRestResolver) -> Principal:
+    """Who sends this request, as API Gateway's authorizer (or SigV4 check) described it."""
+    settings = get_settings()
+    principal = Principal.from_request_context(
+        resolver.current_event.raw_event.get("requestContext") or {}, settings.auth_mode
+    )
+    logger.append_keys(**principal.log_keys())
+    return principal
+
+
+def authorize_caller(resolver: APIGatewayRestResolver, rule: Rule) -> Principal:
+    """The caller, once it may do an operation that names no client (registration)."""
+    principal = caller(resolver)
+    authorize(principal, rule, open_registration=get_settings().open_registration)
+    return principal
+
+
+def requested_client_id(resolver: APIGatewayRestResolver, value: str | None, rule: Rule = Rule.OWNER_OR_SERVICE) -> str:
+    """The client id a request names, once the caller may act on that client, then validated.
+    A client naming any other id (a malformed one too) gets the 404 of a client that does not
+    exist, before anything else is looked at."""
+    named = value.lower() if isinstance(value, str) else None
+    authorize(caller(resolver), rule, named)
+    return _client_id(value)
+
+
+def _client_id(value: str | None) -> str:
+    """The client id, validated; from here on every log line of the request carries it."""
+    try:
+        client_id = parse_client_id(value)
+    except PydanticCustomError as exc:
+        errors = [{"field": "client_id", "message": exc.message()}]
+        raise RequestRejected(VALIDATION_ERROR, errors, ["client_id"]) from None
+    logger.append_keys(client_id=client_id)
+    return client_id
+
+
+def has_body(resolver: APIGatewayRestResolver) -> bool:
+    return bool(resolver.current_event.body)
+
+
+def parse_body[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) -> M:
+    """The request body as `model`: 413, 415, 400 and 422 problems, in that order."""
+    event = resolver.current_event
+    raw = _body_bytes(event.body or "", event.is_base64_encoded)
+    if len(raw) > MAX_BODY_BYTES:
+        raise RequestRejected(PAYLOAD_TOO_LARGE)
+    content_type = event.headers.get("content-type")  # powertools' headers ignore case
+    if raw and content_type and not _is_json_media_type(content_type):
+        raise RequestRejected(UNSUPPORTED_MEDIA_TYPE)
+    return _validated(model, _json_object(raw))
+
+
+def parse_query[M: BaseModel](resolver: APIGatewayRestResolver, model: type[M]) -> M:
+    params = resolver.current_event.multi_value_query_string_parameters or {}
+    repeated = sorted(name for name, values in params.items() if len(values) > 1)
+    if repeated:
+        errors = [{"field": name, "message": "must be given at most once"} for name in repeated]
+        logged = [name if name in model.model_fields else UNKNOWN_FIELD for name in repeated]
+        raise RequestRejected(VALIDATION_ERROR, errors, logged)
+    return _validated(model, {name: values[0] for name, values in params.items()})
+
+
+def _validated[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
+    """`data` as `model`, or a 422 naming the fields. Only request data is validated here: a
+    ValidationError anywhere else is our fault, and a 500."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestRejected(VALIDATION_ERROR, *_field_errors(exc)) from None
+
+
+def _body_bytes(body: str, is_base64: bool) -> bytes:
+    if not is_base64:
+        return body.encode("utf-8", "surrogatepass")
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        raise RequestRejected(MALFORMED_JSON) from None
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == APPLICATION_JSON or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key")
+    return result
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(
+            raw.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+        )
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise RequestRejected(MALFORMED_JSON) from None
+    if not isinstance(value, dict):
+        raise RequestRejected(MALFORMED_JSON)
+    return value
+
+
+def _field_errors(exc: ValidationError) -> tuple[list[dict[str, str]], list[str]]:
+    """The problem's `errors`, and the field names fit for the log."""
+    errors, logged = [], []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        unknown = error["type"] == "extra_forbidden"
+        errors.append({"field": field, "message": "unknown field" if unknown else error["msg"]})
+        logged.append(UNKNOWN_FIELD if unknown else field)
+    return errors, logged
