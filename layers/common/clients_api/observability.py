@@ -22,7 +22,7 @@ logger.addFilter(PersonalDataFilter())
 class Metric(StrEnum):
     """Every metric the API emits (one namespace, dimension `service`), each a count of events.
 
-    The template's alarms and dashboard name these; README's "Operations" says what each means.
+    The template's alarms and dashboard name these; docs/operations.md says what each means.
     """
 
     REGISTRATIONS = "Registrations"

@@ -83,7 +83,7 @@ class Answer:
     """How the API answers one kind of domain error."""
 
     problem: Problem
-    # Refusals an operator watches (README "Operations"), counted where every error is answered.
+    # Refusals an operator watches (docs/operations.md), counted where every error is answered.
     metric: Metric | None = None
     # Failures an operator looks into: logged as a warning, with what caused them.
     warning: str | None = None
