@@ -141,3 +141,15 @@ def test_values_stored_before_todays_character_rules_still_load_and_survive_othe
     profile = api.call("GET", f"/api/v1/clients/{client_id}").json()
     assert {name: profile[name] for name in old} == old
     assert profile["sex"] == "мужчина"
+
+
+def test_a_client_item_written_before_versions_existed_counts_as_version_1(api, store, client_id):
+    store.ddb.update_item(
+        TableName=store.clients_table, Key={"client_id": {"S": client_id}}, UpdateExpression="REMOVE version"
+    )
+
+    response = api.call("PATCH", f"/api/v1/clients/{client_id}", body={"first_name": "Пётр"})
+
+    assert response.status == 200, response.body
+    assert store.client(client_id)["first_name"] == "Пётр"
+    assert store.client(client_id)["version"] == 2

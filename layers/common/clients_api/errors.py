@@ -68,6 +68,14 @@ class VerificationLocked(DomainError):
         self.retry_after_seconds = max(1, retry_after_seconds)
 
 
+class PreconditionFailed(DomainError):
+    """If-Match named no version the client has: nothing was written."""
+
+
+class PreconditionRequired(DomainError):
+    """The stack requires If-Match on every change (RequireIfMatch) and the request sent none."""
+
+
 class InvalidCursor(DomainError):
     """A sessions cursor that is not a position in this client's list."""
 

@@ -17,6 +17,8 @@ from clients_api.errors import (
     Forbidden,
     InvalidCursor,
     PhoneTaken,
+    PreconditionFailed,
+    PreconditionRequired,
     Unauthenticated,
     VerificationLocked,
     WeakPassword,
@@ -70,6 +72,15 @@ CURRENT_PASSWORD_REQUIRED = Problem(
 )
 WEAK_PASSWORD = Problem(422, "validation_error", "Invalid request", "The password is refused.")
 INVALID_CURSOR = Problem(422, "validation_error", "Invalid request", "The cursor is not a position in this list.")
+PRECONDITION_FAILED = Problem(
+    412,
+    "precondition_failed",
+    "Precondition failed",
+    "The client changed since the version If-Match names; read it again (its ETag) and retry.",
+)
+PRECONDITION_REQUIRED = Problem(
+    428, "precondition_required", "Precondition required", "Send If-Match with the ETag of the version you change."
+)
 TOO_MANY_ATTEMPTS = Problem(
     429, "too_many_attempts", "Too many attempts", "Password verification is locked; retry later."
 )
@@ -101,6 +112,8 @@ ANSWERS: dict[type[DomainError], Answer] = {
     VerificationLocked: Answer(TOO_MANY_ATTEMPTS, Metric.LOCKED_OUT_ATTEMPTS),
     WeakPassword: Answer(WEAK_PASSWORD),
     InvalidCursor: Answer(INVALID_CURSOR),
+    PreconditionFailed: Answer(PRECONDITION_FAILED),
+    PreconditionRequired: Answer(PRECONDITION_REQUIRED),
     DatabaseUnavailable: Answer(TEMPORARILY_UNAVAILABLE, Metric.DATABASE_UNAVAILABLE, "database unavailable"),
     # Contention that outlived our bounded retries is, for the caller, the same as throttling.
     ConcurrentUpdate: Answer(TEMPORARILY_UNAVAILABLE, Metric.UPDATE_CONTENTION, "update contention"),

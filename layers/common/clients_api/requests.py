@@ -17,8 +17,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
 from clients_api.access import Principal, Rule, authorize
+from clients_api.errors import PreconditionRequired
 from clients_api.fields import parse_client_id
 from clients_api.observability import logger
+from clients_api.preconditions import Precondition
 from clients_api.problems import MALFORMED_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, VALIDATION_ERROR, Problem
 from clients_api.settings import MAX_BODY_BYTES, get_settings
 
@@ -74,6 +76,17 @@ def _client_id(value: str | None) -> str:
         raise RequestRejected(VALIDATION_ERROR, errors, ["client_id"]) from None
     logger.append_keys(client_id=client_id)
     return client_id
+
+
+def precondition(resolver: APIGatewayRestResolver) -> Precondition | None:
+    """The request's If-Match, if it sent one. Raises PreconditionRequired when the stack
+    requires one (RequireIfMatch) and it sent none."""
+    value = resolver.current_event.headers.get("if-match")  # powertools' headers ignore case
+    if value is None:
+        if get_settings().require_if_match:
+            raise PreconditionRequired()
+        return None
+    return Precondition.from_header(value)
 
 
 def has_body(resolver: APIGatewayRestResolver) -> bool:

@@ -74,6 +74,8 @@ class Settings:
     auth_mode: AuthMode = AuthMode.JWT
     # Registration without any caller (template parameter OpenRegistration).
     open_registration: bool = False
+    # Every change (PATCH, DELETE) must send If-Match (template parameter RequireIfMatch).
+    require_if_match: bool = False
     # The browser origin allowed to read our answers (template parameter CorsAllowOrigin).
     cors_allow_origin: str = "*"
     # How many times in all the domain reads and applies a change whose conditional write keeps
@@ -94,5 +96,6 @@ def get_settings() -> Settings:
         ),
         auth_mode=AuthMode(env.get("AUTH_MODE") or AuthMode.JWT),
         open_registration=env.get("OPEN_REGISTRATION", "false") == "true",
+        require_if_match=env.get("REQUIRE_IF_MATCH", "false") == "true",
         cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or "*",
     )

@@ -50,7 +50,7 @@ class ClientRepository:
             {
                 "Key": to_item({"client_id": current.client_id}),
                 "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in names) + ", #version = :next_version",
-                "ConditionExpression": "#version = :version",
+                "ConditionExpression": version_is(current.version),
                 "ExpressionAttributeNames": {f"#{n}": n for n in [*names, "version"]},
                 "ExpressionAttributeValues": expression_values(
                     **{n: values[n] for n in names}, version=current.version, next_version=current.version + 1
@@ -74,6 +74,14 @@ class ClientRepository:
         # (then what its guards said is stale too: a retried change meets its own new guard), then
         # a value another client holds, then an old guard that is no longer ours.
         self._table.write([client, *new_guards, *old_guards])
+
+
+def version_is(version: int) -> str:
+    """A condition: the client item is at `version` (an item written before versions existed,
+    without the attribute, counts as version 1). Uses `#version` and `:version`."""
+    if version == 1:
+        return "(#version = :version OR attribute_not_exists(#version))"
+    return "#version = :version"
 
 
 def _new_guard(key: str, owner: StoredClient, taken: type[EmailTaken | PhoneTaken]) -> Write:
