@@ -102,7 +102,7 @@ def test_malformed_or_non_v4_id_is_422_on_client_id(api, bad_id):
 def test_lookup_without_an_id_is_422_client_id_required(api):
     response = api.call("GET", "/api/v1/clients")
     assert response.status == 422
-    assert response.json()["errors"] == [{"field": "client_id", "message": "Field required"}]
+    assert response.json()["errors"] == [{"field": "client_id", "message": "is required"}]
 
 
 def test_lookup_with_an_unknown_parameter_is_422(api, client):

@@ -170,3 +170,16 @@ def test_a_forged_cursor_for_this_client_that_names_no_position_is_422(api, clie
     response = sessions(api, client_id, cursor=base64.urlsafe_b64encode(forged).decode().rstrip("="))
     assert response.status == 422
     assert response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_a_status_filtered_page_is_full_even_when_the_newest_sessions_do_not_match(api, store, client_id):
+    held = [store.put_session(client_id, f"2024-01-0{day}T10:00:00Z", status="проведена") for day in (1, 2, 3)]
+    for day in range(10, 18):  # the 8 newest are cancelled: four whole reads of 2 match nothing
+        store.put_session(client_id, f"2024-02-{day}T10:00:00Z", status="отменена")
+
+    first = sessions(api, client_id, status="проведена", limit="2")
+    rest = sessions(api, client_id, status="проведена", limit="2", cursor=first.headers["x-next-cursor"])
+
+    assert [s["session_id"] for s in first.json()] == [held[2], held[1]]
+    assert [s["session_id"] for s in rest.json()] == [held[0]]
+    assert "x-next-cursor" not in rest.headers

@@ -79,6 +79,43 @@ def test_invalid_utf8_is_400(api):
     assert_problem(response, 400, "malformed_json")
 
 
+@pytest.mark.parametrize("path", ["/api/v1/clients", "/api/v1/clients/{id}/additional_info"])
+def test_a_body_api_gateway_passed_with_replacement_characters_is_400_and_nothing_is_stored(api, store, path):
+    # Bytes that are not UTF-8 (printf '{"additional_info":"\xcf\xf0\xe8"}') reach a function
+    # as text with U+FFFD in their place: refused, never stored as mojibake.
+    client_id = api.call("POST", PATH, body=registration()).json()["client_id"]
+    before = store.snapshot()
+    body = json.dumps(registration(additional_info="\ufffd\ufffd\ufffd"), ensure_ascii=False)
+    if "{id}" in path:
+        body = '{"additional_info": "\ufffd\ufffd\ufffd"}'
+
+    response = api.call(
+        "POST" if "{id}" not in path else "PATCH",
+        path.format(id=client_id),
+        raw_body=body,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert_problem(response, 400, "malformed_json")
+    assert store.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"password": "short"}, "password", "must be at least 8 characters"),
+        ({"first_name": "я" * 101}, "first_name", "must be at most 100 characters"),
+        ({"first_name": "   "}, "first_name", "must not be empty"),
+        ({"sex": "x"}, "sex", "must be 'мужчина' or 'женщина'"),
+        ({"additional_info": 5}, "additional_info", "must be a string"),
+        ({"phone": ...}, "phone", "is required"),
+    ],
+)
+def test_messages_are_written_for_people(api, changes, field, message):
+    problem = assert_problem(api.call("POST", PATH, body=registration(**changes)), 422, "validation_error")
+    assert {"field": field, "message": message} in problem["errors"]
+
+
 def test_base64_encoded_body_is_decoded(api):
     response = api.call(
         "POST", PATH, raw_body=json.dumps(registration()).encode(), headers={"Content-Type": "application/json"}

@@ -63,7 +63,7 @@ def test_each_required_field_missing_is_422_naming_it_and_writes_nothing(api, st
     assert response.status == 422
     problem = response.json()
     assert problem["code"] == "validation_error"
-    assert {"field": field, "message": "Field required"} in problem["errors"]
+    assert {"field": field, "message": "is required"} in problem["errors"]
     assert store.snapshot() == before
 
 

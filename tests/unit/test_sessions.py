@@ -84,3 +84,31 @@ def test_a_client_that_does_not_exist_has_no_list_whatever_the_cursor():
 
     with pytest.raises(ClientNotFound):
         list_sessions(client_id, SessionsQuery(cursor=cursor), FakeSessions(client_id, []), FakeClients())
+
+
+def test_a_filtered_page_keeps_reading_until_it_is_full_then_points_after_its_last_session():
+    client = stored_client()
+    cancelled = [session(day, "отменена") for day in range(10, 20)]  # newest: 10 that do not match
+    held = [session(day, "проведена") for day in range(1, 6)]
+    sessions = FakeSessions(client.client_id, [*held, *cancelled])
+
+    first = list_sessions(client.client_id, SessionsQuery(status="проведена", limit=3), sessions, FakeClients(client))
+    query = SessionsQuery(status="проведена", limit=3, cursor=first.next_cursor)
+    second = list_sessions(client.client_id, query, sessions, FakeClients(client))
+
+    newest_first = sorted(held, key=lambda s: s.starts_at, reverse=True)
+    assert first.sessions == newest_first[:3]
+    assert first.next_cursor is not None
+    assert second.sessions == newest_first[3:]
+    assert second.next_cursor is None
+
+
+def test_only_a_page_whose_reads_ran_out_is_short_while_more_remain():
+    client = stored_client()
+    sessions = FakeSessions(client.client_id, [session(day, "отменена") for day in range(1, 28)])
+
+    page = list_sessions(client.client_id, SessionsQuery(status="проведена", limit=2), sessions, FakeClients(client))
+
+    # 5 reads of 2 sessions each found nothing: an empty page, and where to go on.
+    assert page.sessions == []
+    assert page.next_cursor is not None

@@ -151,9 +151,12 @@ def _reject_constant(name: str) -> None:
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(
-            raw.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
-        )
+        text = raw.decode("utf-8")
+        # U+FFFD is what API Gateway hands a function for bytes that are not UTF-8 (a body it
+        # passes as text): the trace of a failed decoding, refused rather than stored as mojibake.
+        if "\ufffd" in text:
+            raise ValueError("not UTF-8")
+        value = json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise RequestRejected(MALFORMED_JSON) from None
     if not isinstance(value, dict):
@@ -161,12 +164,42 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
+# pydantic's own messages, as a person reads them ("must be at least 8 characters", not "Value
+# should have at least 8 items after validation, not 5"), by error type; the limits come from
+# the error's context, never the input. Our own rules (fields.py) word theirs themselves.
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "unknown field",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_type": "must be true or false",
+    "string_too_short": "must be at least {min_length} characters",
+    "string_too_long": "must be at most {max_length} characters",
+    "too_short": "must be at least {min_length} characters",
+    "too_long": "must be at most {max_length} characters",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "string_pattern_mismatch": "holds characters that are not allowed here",
+    "literal_error": "must be {expected}",
+    "model_type": "must be a JSON object",
+}
+
+
+def _message(error: Any) -> str:
+    template = _MESSAGES.get(error["type"])
+    if template is None:
+        return error["msg"]
+    if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+        return "must not be empty"
+    return template.format(**error.get("ctx", {}))
+
+
 def _field_errors(exc: ValidationError) -> tuple[list[dict[str, str]], list[str]]:
     """The problem's `errors`, and the field names fit for the log."""
     errors, logged = [], []
-    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+    for error in exc.errors(include_url=False, include_input=False):
         field = ".".join(str(part) for part in error["loc"]) or "body"
-        unknown = error["type"] == "extra_forbidden"
-        errors.append({"field": field, "message": "unknown field" if unknown else error["msg"]})
-        logged.append(UNKNOWN_FIELD if unknown else field)
+        errors.append({"field": field, "message": _message(error)})
+        logged.append(UNKNOWN_FIELD if error["type"] == "extra_forbidden" else field)
     return errors, logged

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from clients_api.errors import ClientNotFound, InvalidCursor
-from clients_api.models import SessionsPage, SessionsQuery
+from clients_api.models import Session, SessionsPage, SessionsQuery
 from clients_api.repository import ClientRepository, IndexKey, SessionRepository
+from clients_api.settings import get_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,28 @@ def list_sessions(
     # parts of the platform) do not prove that their client exists.
     if not clients.exists(client_id):
         raise ClientNotFound()
-    start = IndexKey(after.starts_at, after.session_id) if after else None
-    page, stopped = sessions.page(client_id, limit=query.limit, status=query.status, after=start)
+    page, stopped = _fill(client_id, query, sessions, IndexKey(after.starts_at, after.session_id) if after else None)
     next_cursor = SessionPosition(client_id, *stopped).encode() if stopped else None
     return SessionsPage(sessions=page, next_cursor=next_cursor)
+
+
+def _fill(
+    client_id: str, query: SessionsQuery, sessions: SessionRepository, start: IndexKey | None
+) -> tuple[list[Session], IndexKey | None]:
+    """Up to `limit` sessions from `start`, and where the next page starts (None: the list
+    ended). DynamoDB applies its Limit before the status filter, so one read may leave a page
+    short, even empty: reads go on until the page is full or the list ends, within the bound
+    (Settings.session_reads_per_page); only when that runs out is a page short with more left."""
+    page: list[Session] = []
+    position = start
+    for _ in range(get_settings().session_reads_per_page):
+        read, position = sessions.page(client_id, limit=query.limit, status=query.status, after=position)
+        room = query.limit - len(page)
+        if len(read) > room:  # more than fits: the next page starts after the last that fits
+            page += read[:room]
+            last = page[-1]  # from the index, which holds only sessions with a start time
+            return page, IndexKey(str(last.starts_at), last.session_id)
+        page += read
+        if position is None or len(page) == query.limit:
+            break
+    return page, position

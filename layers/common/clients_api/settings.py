@@ -81,6 +81,10 @@ class Settings:
     # How many times in all the domain reads and applies a change whose conditional write keeps
     # losing to other writers (retries.py), before the caller gets a 503 with Retry-After.
     conflict_rounds: int = 3
+    # A status-filtered sessions page keeps reading until it holds `limit` sessions or the list
+    # ends, for at most this many DynamoDB reads (each of up to `limit` sessions, under 1 MB):
+    # a bound on one request's work and latency whatever the filter leaves.
+    session_reads_per_page: int = 5
 
 
 @cache
