@@ -106,9 +106,9 @@ demo: $(STAMP)
 loadtest: $(STAMP)
 	$(BIN)/python -m tools.local_api loadtest $(ARGS)
 
-# openapi.json from the models and template.yaml (a test fails while it is out of date).
+# openapi.json from the functions' routes (a test fails while it is out of date).
 openapi: $(STAMP)
-	$(BIN)/python -m tools.local_api openapi
+	$(BIN)/python -m tools.openapi
 
 # The template's tables at $AWS_ENDPOINT_URL_DYNAMODB, for `sam local start-api` (see README).
 tables: $(STAMP)

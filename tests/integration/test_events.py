@@ -16,9 +16,12 @@ PASSWORD = "паучикапау-2024"  # the password in events/register_client
 
 def test_there_is_an_event_for_every_route():
     routes = {route_for(e["httpMethod"], e["path"])[0] for e in map(load_event, EVENT_FILES)}
+    from tests.support.template import ANY
     from tests.support.template import routes as all_routes
 
-    assert routes == set(all_routes())
+    # Every route a function serves; of the 405 function's (ANY on every path), one.
+    assert {r for r in routes if r.method != ANY} == {r for r in all_routes() if r.method != ANY}
+    assert len([r for r in routes if r.method == ANY]) == 1
 
 
 @pytest.fixture
@@ -40,12 +43,16 @@ def registered(api, store):
     return CLIENT_ID
 
 
+# What each event answers, but 2xx: the 405 function's event is a method the path does not serve.
+NOT_2XX = {"method_not_allowed": 405}
+
+
 @pytest.mark.parametrize("name", [n for n in EVENT_FILES if n != "register_client"])
 def test_each_event_is_served_with_a_2xx(registered, name):
     event = load_event(name)
     response, raw = invoke(event, route_for(event["httpMethod"], event["path"])[0].module)
 
-    assert 200 <= response.status < 300, response.body
+    assert 200 <= response.status < 300 or response.status == NOT_2XX.get(name), response.body
     assert raw["multiValueHeaders"]["X-Correlation-Id"] == [event["requestContext"]["requestId"]]
 
 

@@ -198,3 +198,25 @@ def test_browser_requests_get_cors_headers_on_success_and_on_errors(api):
         assert response.headers["access-control-allow-origin"] == "*"
         exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
         assert {"location", "x-correlation-id", "x-next-cursor", "retry-after"} <= exposed
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/v1/clients", "GET, POST"),
+        ("DELETE", "/api/v1/clients/{id}", "GET, PATCH"),
+        ("GET", "/api/v1/clients/{id}/password", "PATCH"),
+        ("HEAD", "/api/v1/clients/{id}/sessions", "GET"),
+    ],
+)
+def test_a_method_the_path_does_not_serve_is_405_naming_those_it_does(api, store, method, path, allowed):
+    client_id = api.call("POST", PATH, body=registration()).json()["client_id"]
+    before = store.snapshot()
+
+    response = api.call(method, path.format(id=client_id), caller=None)  # the route checks no token
+
+    assert response.status == 405
+    assert response.headers["allow"] == allowed
+    if method != "HEAD":
+        assert_problem(response, 405, "method_not_allowed")
+    assert store.snapshot() == before

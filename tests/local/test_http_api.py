@@ -137,8 +137,23 @@ def test_unknown_client_is_a_404_problem(server: LocalServer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
-    [("HEAD", f"{CLIENTS}/x"), ("PUT", f"{CLIENTS}/x"), ("GET", "/nothing"), ("PATCH", f"{CLIENTS}//full_name")],
+    ("method", "path", "allowed"),
+    [("PUT", CLIENTS, "GET, POST"), ("DELETE", f"{CLIENTS}/x", "GET, PATCH"), ("HEAD", f"{CLIENTS}/x/sessions", "GET")],
+)
+def test_a_method_a_path_does_not_serve_is_a_405_naming_those_it_does(
+    server: LocalServer, method: str, path: str, allowed: str
+) -> None:
+    reply = server.call(method, path, token=None)  # refused before any token is looked at, as on AWS
+
+    assert reply.status == 405
+    assert reply.headers["allow"] == allowed
+    if method != "HEAD":
+        assert reply.json()["code"] == "method_not_allowed"
+    assert_correlated(reply)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/nothing"), ("HEAD", "/nothing"), ("PATCH", f"{CLIENTS}//full_name")]
 )
 def test_an_unrouted_request_is_the_templates_not_found_problem(server: LocalServer, method: str, path: str) -> None:
     reply = server.call(method, path)

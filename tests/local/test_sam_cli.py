@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import samcli
 from flask.testing import FlaskClient
+from samcli.local.apigw.route import Route as SamRoute
 
-from tests.support.template import routes
+from tests.support.template import ANY, routes
 from tools.local_api.gateway import LocalApiGateway
 from tools.local_api.gateway_responses import GatewayResponses
 from tools.local_api.runtime import ProcessRuntime
@@ -78,8 +79,9 @@ def client(template: Template, runtime: RecordingRuntime) -> FlaskClient:
 
 def test_sam_cli_finds_every_route_of_the_template(template: Template) -> None:
     # sam adds OPTIONS to every route of an API with CORS: preflights it answers itself.
+    # sam turns ANY (the 405 function's) into every method, each kept on its route.
     from_sam = {
-        (method, route.path, route.function_name)
+        (ANY if len(route.methods) == len(SamRoute.ANY_HTTP_METHODS) else method, route.path, route.function_name)
         for route in template.api().routes
         for method in route.methods
         if method != "OPTIONS"
@@ -87,7 +89,7 @@ def test_sam_cli_finds_every_route_of_the_template(template: Template) -> None:
     # The tests' routes: the functions' Api events, as the template declares them.
     from_events = {(route.method, route.resource, route.function) for route in routes()}
 
-    assert len(from_events) == 11
+    assert len({event for event in from_events if event[0] != ANY}) == 11
     assert from_sam == from_events, SAM
 
 
@@ -146,7 +148,7 @@ def test_a_function_error_is_a_500_as_under_sam_local(template: Template) -> Non
 def test_unknown_routes_are_answered_by_the_gateway_as_the_template_says(template: Template) -> None:
     runtime = RecordingRuntime(PROXY_RESULT)
 
-    reply = client(template, runtime).delete("/api/v1/clients")
+    reply = client(template, runtime).delete("/api/v2/clients")
 
     assert reply.status_code == 404, SAM  # MISSING_AUTHENTICATION_TOKEN, rendered from the template
     assert reply.json["code"] == "not_found"

@@ -41,6 +41,9 @@ def create_table_kwargs(logical_id: str, table_name: str) -> dict[str, Any]:
     return sam.create_table_kwargs(stack().tables()[logical_id], table_name)
 
 
+ANY = "ANY"
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -72,13 +75,14 @@ def _code_dir(codeuri: str) -> str:
 
 
 def route_for(method: str, path: str) -> tuple[Route, dict[str, str]]:
-    """The route API Gateway would pick: literal paths win over parameterised ones."""
+    """The route API Gateway would pick: literal paths win over parameterised ones, and a
+    method a route names over ANY."""
     candidates = []
     for route in routes():
         params = route.match(path)
-        if params is not None and route.method == method:
-            candidates.append((len(params), route, params))
+        if params is not None and route.method in (method, ANY):
+            candidates.append((len(params), route.method == ANY, route, params))
     if not candidates:
         raise LookupError(f"no route for {method} {path}")
-    _, route, params = min(candidates, key=lambda c: c[0])
+    *_, route, params = min(candidates, key=lambda c: c[:2])
     return route, params

@@ -159,7 +159,7 @@ def test_every_alarm_threshold_is_a_parameter_with_a_default():
         assert "Default" in PARAMETERS[parameter], name
 
 
-# Their names are what README.md's "Operations" and the operators' filters know them by.
+# Their names are what docs/operations.md and the operators' filters know them by.
 _FUNCTION_ALARMS = {
     "Authorizer": "authorizer",
     "RegisterClient": "register-client",
@@ -172,6 +172,7 @@ _FUNCTION_ALARMS = {
     "UpdatePhoneNumber": "update-phone-number",
     "UpdateAdditionalInfo": "update-additional-info",
     "ListSessions": "list-sessions",
+    "MethodNotAllowed": "method-not-allowed",
 }
 _ALARMS = {
     "Api5xxRateAlarm": ("api-5xx-rate", "Api5xxRatePercent"),

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from tests.support.template import ROOT, resources, routes, template
+from clients_api.routes import SERVED
+from tests.support.template import ANY, ROOT, resources, routes, template
 from tools.local_api.template import Template
 
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
@@ -89,7 +90,7 @@ def test_api_is_regional_with_a_stage_parameter(stage):
 
 
 def test_every_endpoint_is_its_own_function_with_the_contracts_routes():
-    served = {(r.method, r.resource) for r in routes()}
+    served = {(r.method, r.resource) for r in routes() if r.method != ANY}
     assert served == {
         ("POST", "/api/v1/clients"),
         ("GET", "/api/v1/clients"),
@@ -103,8 +104,9 @@ def test_every_endpoint_is_its_own_function_with_the_contracts_routes():
         ("GET", "/api/v1/clients/{client_id}/sessions"),
         ("DELETE", "/api/v1/clients/{client_id}/password/lock"),
     }
-    # One function per route but the lookup forms of GET, and the authorizer, which serves none.
-    assert len(FUNCTIONS) == len(served) - 1 + 1
+    # One function per route but the lookup forms of GET; the authorizer, which serves none; the
+    # 405 function, which serves the methods the others do not.
+    assert len(FUNCTIONS) == len(served) - 1 + 2
     assert "Events" not in FUNCTIONS["AuthorizerFunction"]["Properties"]
     for function in FUNCTIONS.values():
         code = ROOT / function["Properties"]["CodeUri"]
@@ -113,6 +115,17 @@ def test_every_endpoint_is_its_own_function_with_the_contracts_routes():
 
 def test_the_authorizer_touches_no_table():
     assert not actions(FUNCTIONS["AuthorizerFunction"])
+
+
+def test_every_path_answers_the_methods_it_does_not_serve_with_a_405_naming_those_it_does():
+    served: dict[str, set[str]] = {}
+    for route in routes():
+        if route.method != ANY:
+            served.setdefault(route.resource, set()).add(route.method)
+    refusing = {route.resource for route in routes() if route.method == ANY}
+    assert {route.function for route in routes() if route.method == ANY} == {"MethodNotAllowedFunction"}
+    assert refusing == set(served)
+    assert {path: set(methods) for path, methods in SERVED.items()} == served
 
 
 @pytest.mark.parametrize("name", ["GetClientFunction", "ListSessionsFunction"])

@@ -130,6 +130,7 @@ _CLIENTS_ACTIONS = {
     "ListSessionsFunction": {"dynamodb:GetItem"},
     "ClearPasswordLockFunction": {"dynamodb:UpdateItem"},
     "AuthorizerFunction": set(),  # no table: it checks tokens against the issuer's keys
+    "MethodNotAllowedFunction": set(),  # answers from the routes it is given
 }
 _SESSIONS_ACTIONS = {"ListSessionsFunction": {"dynamodb:Query"}}
 
@@ -190,8 +191,27 @@ def test_every_function_reserves_concurrency_by_default_and_zero_reserves_none()
 # ---------------------------------------------------------------- who may call
 
 
+ANY_METHOD = "x-amazon-apigateway-any-method"
+
+
 def _security(out: dict[str, Any]) -> dict[tuple[str, str], list[dict[str, list]]]:
-    return {(path, method): op.get("security", []) for path, method, op in operations(out) if method != "options"}
+    """Every operation's security, but the preflights' and the 405 routes' (ANY)."""
+    return {
+        (path, method): op.get("security", [])
+        for path, method, op in operations(out)
+        if method not in ("options", ANY_METHOD)
+    }
+
+
+@pytest.mark.parametrize("mode", ["jwt", "iam", "none"])
+def test_a_method_a_path_does_not_serve_reaches_the_405_function_without_a_check(mode):
+    out = transformed(AuthMode=mode)
+    refusals = {path: op for path, method, op in operations(out) if method == ANY_METHOD}
+    served = {path for path, method, _ in operations(out) if method not in ("options", ANY_METHOD)}
+    assert set(refusals) == served
+    for op in refusals.values():
+        assert op.get("security", []) in ([], [{"NONE": []}])
+        assert "MethodNotAllowedFunction" in json.dumps(op["x-amazon-apigateway-integration"]["uri"])
 
 
 def _preflights(out: dict[str, Any]) -> list[dict[str, Any]]:

@@ -101,13 +101,6 @@ def _loadtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _openapi(args: argparse.Namespace) -> int:
-    # The generator is tools/openapi; `make openapi` still calls it through here.
-    from tools.openapi.__main__ import main as write_openapi
-
-    return write_openapi(["--output", str(args.output)])
-
-
 def _tables(args: argparse.Namespace) -> int:
     from tools.local_api.server import ENDPOINT_VARIABLE, TablesMissing, create_tables
 
@@ -177,9 +170,6 @@ def _parser() -> argparse.ArgumentParser:
     loadtest.add_argument("--requests", type=_positive(int), default=400, help="per number of callers")
     loadtest.set_defaults(run=_loadtest)
 
-    openapi = commands.add_parser("openapi", help="write the OpenAPI document (tests check it is current)")
-    openapi.add_argument("--output", type=Path, default=ROOT / "openapi.json")
-    openapi.set_defaults(run=_openapi)
 
     tables = commands.add_parser("tables", help="create the template's tables at $AWS_ENDPOINT_URL_DYNAMODB")
     tables.set_defaults(run=_tables)

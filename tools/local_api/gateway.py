@@ -102,14 +102,6 @@ class LocalApiGateway(LocalApigwService):
         self._gateway_responses = gateway_responses
         self._key_set = key_set
         self._authorizer_cache = AuthorizerCache(authorizer_cache_seconds or {})
-        # Flask names each API route's endpoint after its path (sam-cli's convention). A CORS
-        # preflight (OPTIONS) is answered by the gateway itself.
-        self._functions = {
-            (method, PathConverter.convert_path_to_flask(route.path)): route.function_name
-            for route in api.routes
-            for method in route.methods
-            if method != "OPTIONS"
-        }
 
     @property
     def app(self) -> Flask:
@@ -117,6 +109,13 @@ class LocalApiGateway(LocalApigwService):
 
     def create(self) -> None:
         super().create()
+        # API Gateway serves a method a route names before ANY on the same path (the 405
+        # function's); sam-cli keeps whichever route it read last for each method. Set the
+        # widest routes first, so that every route naming fewer methods wins over them.
+        for route in sorted(self.api.routes, key=lambda r: len(r.methods), reverse=True):
+            path = PathConverter.convert_path_to_flask(route.path)
+            for key in self._generate_route_keys(route.methods, path):
+                self._dict_of_routes[key] = route
         # Werkzeug answers `/clients//password` with an HTML redirect to `/clients/password`; API
         # Gateway matches the path as sent (no such route: the template's 404).
         for rule in self.app.url_map.iter_rules():
@@ -161,10 +160,12 @@ class LocalApiGateway(LocalApigwService):
 
     def _refuse_unrouted_head(self) -> Response | None:
         # Flask answers HEAD on every GET rule, and sam-cli 1.170 then fails to find a HEAD route
-        # (a 502). API Gateway refuses a method the API does not define, as below.
-        if request.method == "HEAD" and request.endpoint not in _TOOL_PAGES:
-            return self._gateway_answer(_NO_ROUTE)
-        return None
+        # (a 502). A HEAD no route names (none for a tool page) is an unknown route, as on AWS.
+        if request.method != "HEAD" or request.endpoint in _TOOL_PAGES:
+            return None
+        if self._route_key("HEAD", request.endpoint or "") in self._dict_of_routes:
+            return None
+        return self._gateway_answer(_NO_ROUTE)
 
     def _valid_identity_sources(self, flask_request: Any, route: Route) -> bool:
         # No Authorization header: API Gateway refuses before the authorizer runs.
@@ -247,7 +248,10 @@ class LocalApiGateway(LocalApigwService):
 
     def _log_request(self, response: Response) -> Response:
         elapsed_ms = (time.perf_counter() - g.started) * 1000
-        function = self._functions.get((request.method, request.endpoint or ""), "-")
+        # Flask names each API route's endpoint after its path (sam-cli's convention); a CORS
+        # preflight is answered by the gateway itself.
+        route = self._dict_of_routes.get(self._route_key(request.method, request.endpoint or ""))
+        function = route.function_name if route is not None and request.method != "OPTIONS" else "-"
         # The path only: a query string may carry personal data.
         LOG.info(
             "%s %s %d %.0f ms %s%s",

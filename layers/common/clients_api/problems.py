@@ -53,6 +53,9 @@ MALFORMED_JSON = Problem(400, "malformed_json", "Malformed JSON", "The request b
 VALIDATION_ERROR = Problem(422, "validation_error", "Invalid request", "One or more fields are invalid.")
 # No route matched (a function behind a path it does not serve).
 ROUTE_NOT_FOUND = Problem(404, "not_found", "Not found", "No such resource.")
+METHOD_NOT_ALLOWED = Problem(
+    405, "method_not_allowed", "Method not allowed", "This path does not serve this method; Allow names those it does."
+)
 INTERNAL_ERROR = Problem(
     500, "internal_error", "Internal error", "Something went wrong on our side; quote the correlation_id."
 )
@@ -126,6 +129,7 @@ def problem_response(
     errors: list[dict[str, str]] | None = None,
     retry_after_seconds: int | None = None,
     correlation_id: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     body = ProblemDetails(
         type=PROBLEM_TYPE_PREFIX + problem.code,
@@ -136,7 +140,7 @@ def problem_response(
         errors=errors or None,
         correlation_id=correlation_id,
     )
-    headers = dict(problem.headers)
+    headers = dict(problem.headers) | (headers or {})
     if retry_after_seconds is not None:
         headers["Retry-After"] = str(retry_after_seconds)
     # Serialised here: powertools serialises only application/json bodies.

@@ -188,11 +188,12 @@ _MESSAGES = {
 
 def _message(error: Any) -> str:
     template = _MESSAGES.get(error["type"])
-    if template is None:
-        return error["msg"]
-    if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+    context = error.get("ctx")
+    if template is None or ("{" in template and not context):
+        return error["msg"]  # ours (fields.py), already worded for people, or no limits to name
+    if error["type"] == "string_too_short" and context["min_length"] == 1:
         return "must not be empty"
-    return template.format(**error.get("ctx", {}))
+    return template.format(**(context or {}))
 
 
 def _field_errors(exc: ValidationError) -> tuple[list[dict[str, str]], list[str]]:
