@@ -9,10 +9,14 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tools.local_api.console import ConsoleFormatter, printable
 from tools.local_api.runtime import DEFAULT_IDLE_SECONDS, DEFAULT_WORKERS
 from tools.local_api.template import ROOT
+
+if TYPE_CHECKING:
+    from tools.local_api.demo import DemoStore
 
 # What `make run AUTH=...` may choose: the local issuer's tokens, or no check. SigV4 (iam) is
 # API Gateway's own check, which nothing local reproduces.
@@ -64,17 +68,40 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    # The demo client goes through the layer's own registration: the layer must be importable,
+    # and its logger kept off stdout, which carries the client's id alone (`DEMO=$(make -s demo)`).
+    sys.path.insert(0, str(ROOT / "layers" / "common"))
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from tools.local_api.demo import load_demo
-    from tools.local_api.issuer import LocalIssuer
-    from tools.local_api.run_info import NotRunning, RunInfo
 
     try:
-        client_id = load_demo(RunInfo.read(args.data_dir), LocalIssuer(args.data_dir / "issuer").token(service=True))
-    except NotRunning as exc:
+        store = _demo_store(args.data_dir)
+    except LookupError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(client_id)  # alone on stdout: `DEMO=$(make -s demo)`
+    print(load_demo(store))
     return 0
+
+
+def _demo_store(data_dir: Path) -> DemoStore:
+    """The store `make run` serves, or else the DynamoDB at $AWS_ENDPOINT_URL_DYNAMODB (its
+    tables created if missing, named as sam names them)."""
+    from tools.local_api.demo import DemoStore
+    from tools.local_api.run_info import NotRunning, RunInfo
+    from tools.local_api.server import ENDPOINT_VARIABLE, create_tables
+
+    try:
+        info = RunInfo.read(data_dir)
+    except NotRunning:
+        endpoint = os.environ.get(ENDPOINT_VARIABLE)
+        if not endpoint:
+            raise LookupError(f"start `make run`, or set {ENDPOINT_VARIABLE} to the DynamoDB to load") from None
+        tables = create_tables(endpoint)
+        return DemoStore(endpoint, tables.region, tables.names, tables.credentials)
+    local = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # the embedded store takes any
+    return DemoStore(
+        info.dynamodb_endpoint, info.region, info.tables, local if info.embedded_store else {}, info.api_url
+    )
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -92,9 +119,12 @@ def _loadtest(args: argparse.Namespace) -> int:
     from tools.local_api.loadtest import run
     from tools.local_api.run_info import NotRunning, RunInfo
 
+    sys.path.insert(0, str(ROOT / "layers" / "common"))  # the demo client it reads
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     try:
         token = LocalIssuer(args.data_dir / "issuer").token(service=True)
-        print(run(RunInfo.read(args.data_dir), token, args.callers, args.requests))
+        info = RunInfo.read(args.data_dir)
+        print(run(info, _demo_store(args.data_dir), token, args.callers, args.requests))
     except NotRunning as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -169,7 +199,6 @@ def _parser() -> argparse.ArgumentParser:
     loadtest.add_argument("--callers", type=_positive(int), nargs="+", default=[1, 4, 40])
     loadtest.add_argument("--requests", type=_positive(int), default=400, help="per number of callers")
     loadtest.set_defaults(run=_loadtest)
-
 
     tables = commands.add_parser("tables", help="create the template's tables at $AWS_ENDPOINT_URL_DYNAMODB")
     tables.set_defaults(run=_tables)

@@ -1,25 +1,24 @@
 """`make demo`: a demo client with sessions in every status, so every endpoint shows real data.
 
-The client is registered through the running API, as any caller would. Sessions are written
-straight to the sessions table, as the platform's booking service does (our API only reads
-them). Loading again changes nothing but the sessions' dates, which follow today.
+Written straight into the store, whichever it is: the one `make run` serves (from its run.json),
+or any DynamoDB at $AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local behind `sam local`, say), so no API
+need be running. The client goes through the layer's own registration (its rules, its Argon2id
+hash, its email and phone guards), as the API would write it; sessions are written as the
+platform's booking service writes them (our API only reads them). Loading again changes nothing
+but the sessions' dates, which follow today.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 from boto3.dynamodb.types import TypeSerializer
-
-from tools.local_api.run_info import NotRunning, RunInfo
 
 LOG = logging.getLogger("clients_api.local")
 DEMO_PASSWORD = "демо-пароль-2024"  # noqa: S105 (a demo account's, shown to the user)
@@ -47,44 +46,46 @@ _IDS = uuid.UUID("6f1d3c2a-5b7e-4c8d-9a0b-1c2d3e4f5a6b")  # namespace of the dem
 _SERIALIZER = TypeSerializer()
 
 
-def load_demo(info: RunInfo, token: str) -> str:
-    """Load the demo into the server described by `info`, registering the client with the bearer
-    `token` of a service; returns the demo client's id."""
-    ddb = _dynamodb(info)
-    client_id = _register(info.api_url, token) or _find_client(ddb, info.tables["ClientsTable"], DEMO_CLIENT["email"])
-    _put_sessions(ddb, info.tables["SessionsTable"], client_id)
-    base = f"{info.api_url}/api/v1/clients/{client_id}"
-    LOG.info("demo client %s (password %s) with %d sessions; try:", client_id, DEMO_PASSWORD, len(DEMO_SESSIONS))
-    LOG.info('  ME="Authorization: Bearer $(make -s token CLIENT_ID=%s)"', client_id)
-    for url in (base, f"{base}/sessions", f"{base}/sessions?status=проведена"):
-        LOG.info('  curl -s "%s" -H "$ME"', url)
-    LOG.info("  or %s/docs, with the token under Authorize", info.api_url)
+@dataclass(frozen=True)
+class DemoStore:
+    """Where the demo goes: a DynamoDB, its region, the template's tables there by logical id."""
+
+    endpoint: str
+    region: str
+    tables: dict[str, str]
+    # The credentials to sign with (the functions' own); empty: the caller's from its shell.
+    credentials: dict[str, str]
+    api_url: str | None = None  # the API serving it, when one does (for the hints printed)
+
+
+def load_demo(store: DemoStore) -> str:
+    """Load the demo into `store`; returns the demo client's id."""
+    # Imported here: the layer is on sys.path only once __main__ has put it there.
+    from clients_api.errors import EmailTaken
+    from clients_api.models import RegisterClient
+    from clients_api.registration import register
+    from clients_api.repository import ClientRepository, Table
+
+    ddb = _dynamodb(store)
+    clients = store.tables["ClientsTable"]
+    try:
+        client_id = register(RegisterClient.model_validate(DEMO_CLIENT), ClientRepository(Table(clients, ddb)))
+    except EmailTaken:
+        client_id = _find_client(ddb, clients, DEMO_CLIENT["email"])
+    _put_sessions(ddb, store.tables["SessionsTable"], client_id)
+    LOG.info("demo client %s (password %s) with %d sessions", client_id, DEMO_PASSWORD, len(DEMO_SESSIONS))
+    if store.api_url is not None:
+        base = f"{store.api_url}/api/v1/clients/{client_id}"
+        LOG.info('try:  ME="Authorization: Bearer $(make -s token CLIENT_ID=%s)"', client_id)
+        for url in (base, f"{base}/sessions", f"{base}/sessions?status=проведена"):
+            LOG.info('  curl -s "%s" -H "$ME"', url)
+        LOG.info("  or %s/docs, with the token under Authorize", store.api_url)
     return client_id
 
 
-def _register(api_url: str, token: str) -> str | None:
-    """The new client's id, or None when the demo client is already there."""
-    url = urlsplit(api_url)
-    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
-    try:
-        body = json.dumps(DEMO_CLIENT).encode()
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-        connection.request("POST", "/api/v1/clients", body=body, headers=headers)
-        response = connection.getresponse()
-        answer = json.load(response)
-    except ConnectionError:
-        raise NotRunning(f"nothing answers at {api_url}: start the API with `make run`") from None
-    finally:
-        connection.close()
-    if response.status == 201:
-        return answer["client_id"]
-    if answer.get("code") == "email_taken":
-        return None
-    raise RuntimeError(f"registering the demo client failed: {answer}")
-
-
 def _find_client(ddb: Any, table: str, email: str) -> str:
-    # A scan is fine on a local demo table; the API has no lookup by email.
+    # The demo client from an earlier load. A scan is fine on a local demo table; the API has no
+    # lookup by email.
     pages = ddb.get_paginator("scan").paginate(
         TableName=table,
         FilterExpression="email = :email",
@@ -117,7 +118,6 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _dynamodb(info: RunInfo) -> Any:
-    # The embedded store takes any credentials; anything else gets the caller's own.
-    credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"} if info.embedded_store else {}
-    return boto3.client("dynamodb", endpoint_url=info.dynamodb_endpoint, region_name=info.region, **credentials)
+def _dynamodb(store: DemoStore) -> Any:
+    credentials = {name.lower(): value for name, value in store.credentials.items()}
+    return boto3.client("dynamodb", endpoint_url=store.endpoint, region_name=store.region, **credentials)

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from tools.local_api.demo import load_demo
+from tools.local_api.demo import DemoStore, load_demo
 from tools.local_api.run_info import RunInfo
 
 LOG = logging.getLogger("clients_api.local")
@@ -46,10 +46,10 @@ class Round:
         return self.requests / self.seconds
 
 
-def run(info: RunInfo, token: str, callers: Sequence[int], requests: int) -> str:
+def run(info: RunInfo, store: DemoStore, token: str, callers: Sequence[int], requests: int) -> str:
     """Load the server `info` describes with `requests` requests per number of `callers`, sent
     with the bearer `token` of a service; returns the figures as a Markdown table."""
-    request = Request(f"/api/v1/clients/{load_demo(info, token)}", {"Authorization": f"Bearer {token}"})
+    request = Request(f"/api/v1/clients/{load_demo(store)}", {"Authorization": f"Bearer {token}"})
     idle = footprint(info.pid)
     rounds = []
     for concurrency in callers:
