@@ -36,7 +36,8 @@ def test_every_route_of_the_template_is_documented_with_its_problems(generated: 
     document = json.loads(generated)
     documented = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
 
-    assert documented == {(event.method, event.path) for event in Template.load().api_events()}
+    # Every route but the 405 function's (ANY: the methods a path does not serve).
+    assert documented == {(event.method, event.path) for event in Template.load().api_events() if event.method != "ANY"}
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             problems = [status for status in operation["responses"] if not status.startswith("2")]
