@@ -180,3 +180,36 @@ def test_parallel_registrations_with_one_key_register_one_client_and_each_gets_i
             assert answer["multiValueHeaders"]["Retry-After"] == ["1"]
     assert 201 in [answer["statusCode"] for answer in answers]
 
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        [("/full_name", {"last_name": "Новая"}), ("/additional_info", {"additional_info": "новое"})],
+        [("", {"email": "race@mail.ru"}), ("/phone_number", {"phone": "+79160000002"})],
+        [("/password", {"password": "совсем-другой-пароль-77"}), ("", {"first_name": "Олег"})],
+    ],
+    ids=["two updates", "two guard moves", "password and profile"],
+)
+def test_two_edits_with_one_if_match_give_one_200_and_one_412_and_only_the_winners_change(
+    api, store, monkeypatch, edits
+):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+    before = store.client(client_id)
+
+    answers = race_answers(
+        [("PATCH", f"/api/v1/clients/{client_id}{path}", body) for path, body in edits],
+        {"update_item", "transact_write_items"},  # both read version 1 before either writes
+        monkeypatch,
+        headers={"If-Match": '"1"'},
+    )
+
+    assert sorted(answer["statusCode"] for answer in answers) == [200, 412]
+    [winner] = [edit for edit, answer in zip(edits, answers, strict=True) if answer["statusCode"] == 200]
+    after = store.client(client_id)
+    changed = {name for name in after.keys() | before.keys() if after.get(name) != before.get(name)}
+    winner_fields = {"password": "password_hash", "phone": "phone"}
+    expected = {winner_fields.get(name, name) for name in winner[1]}
+    assert changed == expected | {"version"}
+    assert after["version"] == 2
+    guards = {item["client_id"]: item["owner"] for item in store.items() if "owner" in item}
+    assert guards == {f"EMAIL#{after['email']}": client_id, f"PHONE#{after['phone']}": client_id}
