@@ -158,9 +158,7 @@ def test_verification_locking_and_clearing_a_lock_never_change_the_version(api, 
 
 
 @pytest.mark.parametrize("name", CHANGES)
-def test_a_client_stored_before_versions_is_version_1_and_its_first_change_makes_it_2(
-    api, store, ddb, client_id, name
-):
+def test_a_client_stored_before_versions_is_version_1_and_its_first_change_makes_it_2(api, store, ddb, client_id, name):
     ddb.update_item(
         TableName=store.clients_table, Key={"client_id": {"S": client_id}}, UpdateExpression="REMOVE version"
     )

@@ -37,8 +37,6 @@ BODY_PROBLEMS = (PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, MALFORMED_JSON, VALI
 # What any route may answer: no or a bad token, a caller the route is not for, a fault, the
 # database (or the authorizer's issuer) out of reach.
 _EVERY_ROUTE = (UNAUTHORIZED, FORBIDDEN, INTERNAL_ERROR, TEMPORARILY_UNAVAILABLE)
-# Statuses whose answers say when to try again.
-_RETRY_AFTER = frozenset({429, 503})
 # The key under which a route names the model of its query string; tools/openapi turns it into
 # parameters (powertools would replace a `parameters` key with the path's).
 QUERY_MODEL = "x-query-model"
@@ -60,7 +58,7 @@ def responses(status: int, *problems: Problem, headers: tuple[str, ...] = ()) ->
         by_status.setdefault(problem.status, []).append(problem)
     for code, answered in sorted(by_status.items()):
         names = ["X-Correlation-Id"]
-        if code in _RETRY_AFTER:
+        if any(problem.retry_after for problem in answered):
             names.append("Retry-After")
         names += sorted({name for problem in answered for name, _ in problem.headers})
         answers[code] = {

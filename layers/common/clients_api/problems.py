@@ -42,6 +42,8 @@ class Problem:
     detail: str
     # Sent with every answer of this problem, whatever raised it: (name, value) pairs.
     headers: tuple[tuple[str, str], ...] = ()
+    # Answered with Retry-After (the error that raises it knows how long: DomainError).
+    retry_after: bool = False
 
 
 # Refused before the domain sees the request (requests.py), in the order they are checked.
@@ -88,6 +90,7 @@ REQUEST_IN_PROGRESS = Problem(
     "request_in_progress",
     "Request in progress",
     "A request with this Idempotency-Key is still being processed; retry it after Retry-After seconds.",
+    retry_after=True,
 )
 IDEMPOTENCY_KEY_REUSED = Problem(
     422,
@@ -96,10 +99,10 @@ IDEMPOTENCY_KEY_REUSED = Problem(
     "This Idempotency-Key was sent with another request body; use a new key for a new request.",
 )
 TOO_MANY_ATTEMPTS = Problem(
-    429, "too_many_attempts", "Too many attempts", "Password verification is locked; retry later."
+    429, "too_many_attempts", "Too many attempts", "Password verification is locked; retry later.", retry_after=True
 )
 TEMPORARILY_UNAVAILABLE = Problem(
-    503, "temporarily_unavailable", "Temporarily unavailable", "The service is busy; retry shortly."
+    503, "temporarily_unavailable", "Temporarily unavailable", "The service is busy; retry shortly.", retry_after=True
 )
 
 
