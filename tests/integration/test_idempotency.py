@@ -199,21 +199,23 @@ def test_after_expiry_the_key_is_new_again(api, store, ddb, key):
     assert len(registered_clients(store)) == 2
 
 
-def test_while_the_first_request_runs_a_retry_is_409_request_in_progress_with_retry_after(api, store, ddb, key):
-    body = registration()
-    first = register(api, body, key)
+def claimed_without_answer(ddb, store, until_ms):
+    """The one record as it stands while its first request is still registering: claimed until
+    `until_ms` (epoch milliseconds, when that invocation would time out), no answer yet."""
     [record] = records(store)
-    # As the record stands while the first request is still registering: claimed, no answer yet.
     ddb.update_item(
         TableName=IDEMPOTENCY_TABLE,
         Key={"id": {"S": record["id"]}},
-        UpdateExpression="SET #status = :in_progress, in_progress_expiration = :later REMOVE #data",
+        UpdateExpression="SET #status = :in_progress, in_progress_expiration = :until REMOVE #data",
         ExpressionAttributeNames={"#status": "status", "#data": "data"},
-        ExpressionAttributeValues={
-            ":in_progress": {"S": "INPROGRESS"},
-            ":later": {"N": str(int(record["in_progress_expiration"]) + 60_000)},
-        },
+        ExpressionAttributeValues={":in_progress": {"S": "INPROGRESS"}, ":until": {"N": str(until_ms)}},
     )
+
+
+def test_while_the_first_request_runs_a_retry_is_409_request_in_progress_with_retry_after(api, store, ddb, key):
+    body = registration()
+    first = register(api, body, key)
+    claimed_without_answer(ddb, store, int((time.time() + 60) * 1000))
 
     response = register(api, body, key)
 
@@ -227,14 +229,7 @@ def test_while_the_first_request_runs_a_retry_is_409_request_in_progress_with_re
 def test_a_claim_whose_lambda_died_is_taken_over_once_its_invocation_would_have_ended(api, store, ddb, key):
     body = registration()
     client_id = register(api, body, key).json()["client_id"]
-    [record] = records(store)
-    ddb.update_item(
-        TableName=IDEMPOTENCY_TABLE,
-        Key={"id": {"S": record["id"]}},
-        UpdateExpression="SET #status = :in_progress, in_progress_expiration = :past REMOVE #data",
-        ExpressionAttributeNames={"#status": "status", "#data": "data"},
-        ExpressionAttributeValues={":in_progress": {"S": "INPROGRESS"}, ":past": {"N": "1000"}},
-    )
+    claimed_without_answer(ddb, store, int((time.time() - 1) * 1000))
 
     response = register(api, body, key)
 

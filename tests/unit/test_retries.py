@@ -78,20 +78,26 @@ def test_a_change_that_lost_to_the_same_change_is_read_again_and_writes_nothing(
     assert clients.get(client.client_id).email == "new@mail.ru"
 
 
-def test_a_change_that_lost_to_another_field_is_applied_on_top_of_it(monkeypatch):
-    client = stored_client()
-    clients = FakeClients(client)
+def another_writer_first_once(clients, their_changes):
+    """`clients.update`, but its first write loses to another writer's `their_changes`."""
     update = clients.update
     raced = []
 
-    def another_writer_first(current, changes):
+    def update_after_them(current, changes):
         if not raced:
             raced.append(True)
-            update(current, {"last_name": "Новая"})
+            update(current, their_changes)
             raise ConcurrentUpdate()
         update(current, changes)
 
-    monkeypatch.setattr(clients, "update", another_writer_first)
+    return update_after_them
+
+
+def test_a_change_that_lost_to_another_field_is_applied_on_top_of_it(monkeypatch):
+    client = stored_client()
+    clients = FakeClients(client)
+
+    monkeypatch.setattr(clients, "update", another_writer_first_once(clients, {"last_name": "Новая"}))
     profiles.update_profile(client.client_id, {"first_name": "Олег"}, clients)
 
     stored = clients.get(client.client_id)
@@ -101,17 +107,8 @@ def test_a_change_that_lost_to_another_field_is_applied_on_top_of_it(monkeypatch
 def test_a_change_that_lost_under_if_match_is_refused_not_applied_on_top(monkeypatch):
     client = stored_client()
     clients = FakeClients(client)
-    update = clients.update
-    raced = []
 
-    def another_writer_first(current, changes):
-        if not raced:
-            raced.append(True)
-            update(current, {"last_name": "Новая"})
-            raise ConcurrentUpdate()
-        update(current, changes)
-
-    monkeypatch.setattr(clients, "update", another_writer_first)
+    monkeypatch.setattr(clients, "update", another_writer_first_once(clients, {"last_name": "Новая"}))
     with pytest.raises(PreconditionFailed):
         profiles.update_profile(client.client_id, {"first_name": "Олег"}, clients, Precondition.from_header('"1"'))
 
