@@ -13,6 +13,7 @@ os.environ.update(
     AWS_ENDPOINT_URL_DYNAMODB="",
     CLIENTS_TABLE="clients-test",
     SESSIONS_TABLE="sessions-test",
+    IDEMPOTENCY_TABLE="idempotency-test",
     POWERTOOLS_SERVICE_NAME="clients-api",
     POWERTOOLS_METRICS_NAMESPACE="ClientsApi",
     POWERTOOLS_TRACE_DISABLED="true",
@@ -27,7 +28,7 @@ for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
 import io  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 import boto3  # noqa: E402
@@ -36,6 +37,7 @@ from moto import mock_aws  # noqa: E402
 
 from clients_api import credentials  # noqa: E402
 from clients_api.observability import logger  # noqa: E402
+from clients_api.settings import get_settings  # noqa: E402
 from tests.support import apigw  # noqa: E402
 from tests.support.clock import Clock  # noqa: E402
 from tests.support.data import STRONG_PASSWORD  # noqa: E402
@@ -45,11 +47,13 @@ from tests.support.template import create_table_kwargs  # noqa: E402
 
 @pytest.fixture
 def ddb() -> Iterator[Any]:
-    """moto's DynamoDB with the clients and sessions tables exactly as template.yaml defines them."""
+    """moto's DynamoDB with the clients, sessions and idempotency tables exactly as template.yaml
+    defines them."""
     with mock_aws():
         client = boto3.client("dynamodb")
         client.create_table(**create_table_kwargs("ClientsTable", os.environ["CLIENTS_TABLE"]))
         client.create_table(**create_table_kwargs("SessionsTable", os.environ["SESSIONS_TABLE"]))
+        client.create_table(**create_table_kwargs("IdempotencyTable", os.environ["IDEMPOTENCY_TABLE"]))
         yield client
 
 
@@ -62,6 +66,20 @@ def store(ddb: Any) -> Store:
 def api(ddb: Any) -> Any:
     """`api.call(method, path, body=..., query=..., headers=..., raw_body=...)` through the handlers."""
     return apigw
+
+
+@pytest.fixture
+def settings_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """`settings_from(AUTH_MODE="iam", ...)`: the functions' settings from these variables, for
+    this test, as the template would set them."""
+
+    def apply(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield apply
+    get_settings.cache_clear()
 
 
 @pytest.fixture

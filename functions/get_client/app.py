@@ -4,7 +4,7 @@ GET /api/v1/clients?client_id= and GET /api/v1/clients with a JSON body {"client
 from aws_lambda_powertools.event_handler import Response
 
 from clients_api import apidoc, profiles
-from clients_api.http import create_app, json_response, lambda_handler_for
+from clients_api.http import create_app, etag_header, json_response, lambda_handler_for
 from clients_api.models import ClientLookup, ClientProfile
 from clients_api.problems import CLIENT_NOT_FOUND, VALIDATION_ERROR
 from clients_api.repository import client_repository
@@ -19,10 +19,10 @@ repository = client_repository()
     operation_id="getClient",
     summary="A client's profile",
     tags=["clients"],
-    responses=apidoc.responses(200, VALIDATION_ERROR, CLIENT_NOT_FOUND),
+    responses=apidoc.responses(200, VALIDATION_ERROR, CLIENT_NOT_FOUND, headers=("ETag",)),
 )
 def get_client(client_id: str) -> Response[ClientProfile]:
-    return json_response(profiles.get_profile(requested_client_id(app, client_id), repository))
+    return profile_response(requested_client_id(app, client_id))
 
 
 @app.get(
@@ -30,12 +30,18 @@ def get_client(client_id: str) -> Response[ClientProfile]:
     operation_id="lookUpClient",
     summary='A client\'s profile, by `?client_id=` or by a JSON body `{"client_id": ...}`',
     tags=["clients"],
-    responses=apidoc.responses(200, *apidoc.BODY_PROBLEMS, CLIENT_NOT_FOUND),
+    responses=apidoc.responses(200, *apidoc.BODY_PROBLEMS, CLIENT_NOT_FOUND, headers=("ETag",)),
     openapi_extensions=apidoc.reads_body(ClientLookup, required=False) | apidoc.reads_query(ClientLookup),
 )
 def get_client_by_lookup() -> Response[ClientProfile]:
     lookup = parse_body(app, ClientLookup) if has_body(app) else parse_query(app, ClientLookup)
-    return json_response(profiles.get_profile(requested_client_id(app, lookup.client_id), repository))
+    return profile_response(requested_client_id(app, lookup.client_id))
+
+
+def profile_response(client_id: str) -> Response[ClientProfile]:
+    """The profile, with the ETag an If-Match names to change this version of it."""
+    profile, version = profiles.get_profile(client_id, repository)
+    return json_response(profile, headers=etag_header(version))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -2,8 +2,7 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from clients_api import apidoc
-from clients_api.endpoints import patch_profile, patch_responses
+from clients_api.endpoints import patch_profile, patch_reads, patch_responses
 from clients_api.http import create_app, lambda_handler_for
 from clients_api.models import AdditionalInfoUpdate, ClientUpdated
 from clients_api.repository import client_repository
@@ -18,9 +17,7 @@ repository = client_repository()
     summary='Change the additional info ("" clears it)',
     tags=["clients"],
     responses=patch_responses(),
-    openapi_extensions=apidoc.reads_body(
-        AdditionalInfoUpdate, example={"additional_info": "предпочитает утренние сеансы"}
-    ),
+    openapi_extensions=patch_reads(AdditionalInfoUpdate, {"additional_info": "предпочитает утренние сеансы"}),
 )
 def update_additional_info(client_id: str) -> Response[ClientUpdated]:
     return patch_profile(app, client_id, AdditionalInfoUpdate, repository)

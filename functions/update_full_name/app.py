@@ -2,8 +2,7 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from clients_api import apidoc
-from clients_api.endpoints import patch_profile, patch_responses
+from clients_api.endpoints import patch_profile, patch_reads, patch_responses
 from clients_api.http import create_app, lambda_handler_for
 from clients_api.models import ClientUpdated, FullNameUpdate
 from clients_api.repository import client_repository
@@ -18,7 +17,7 @@ repository = client_repository()
     summary="Change the first and/or last name",
     tags=["clients"],
     responses=patch_responses(),
-    openapi_extensions=apidoc.reads_body(FullNameUpdate, example={"first_name": "Мария", "last_name": "Петрова"}),
+    openapi_extensions=patch_reads(FullNameUpdate, {"first_name": "Мария", "last_name": "Петрова"}),
 )
 def update_full_name(client_id: str) -> Response[ClientUpdated]:
     return patch_profile(app, client_id, FullNameUpdate, repository)

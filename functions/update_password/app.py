@@ -3,7 +3,8 @@
 from aws_lambda_powertools.event_handler import Response
 
 from clients_api import access, apidoc, credentials
-from clients_api.http import create_app, json_response, lambda_handler_for
+from clients_api.endpoints import IF_MATCH_PROBLEMS
+from clients_api.http import create_app, etag_header, json_response, lambda_handler_for
 from clients_api.models import ClientUpdated, PasswordChange
 from clients_api.problems import (
     CLIENT_NOT_FOUND,
@@ -13,7 +14,7 @@ from clients_api.problems import (
     WRONG_PASSWORD,
 )
 from clients_api.repository import client_repository, verification_repository
-from clients_api.requests import caller, parse_body, requested_client_id
+from clients_api.requests import IF_MATCH, caller, parse_body, precondition, requested_client_id
 
 app = create_app()
 clients = client_repository()
@@ -32,9 +33,12 @@ verification = verification_repository()
         WEAK_PASSWORD,
         CLIENT_NOT_FOUND,
         WRONG_PASSWORD,
+        *IF_MATCH_PROBLEMS,
         TOO_MANY_ATTEMPTS,
+        headers=("ETag",),
     ),
-    openapi_extensions=apidoc.reads_body(
+    openapi_extensions=apidoc.reads_headers(IF_MATCH)
+    | apidoc.reads_body(
         PasswordChange, example={"password": "новый-пароль-2025", "current_password": "паучикапау-2024"}
     ),
 )
@@ -42,8 +46,8 @@ def update_password(client_id: str) -> Response[ClientUpdated]:
     client_id = requested_client_id(app, client_id)
     change = parse_body(app, PasswordChange)
     access.require_current_password(caller(app), change.current_password)
-    credentials.change_password(client_id, change, clients, verification)
-    return json_response(ClientUpdated(client_id=client_id))
+    version = credentials.change_password(client_id, change, clients, verification, precondition(app))
+    return json_response(ClientUpdated(client_id=client_id), headers=etag_header(version))
 
 
 lambda_handler = lambda_handler_for(app)

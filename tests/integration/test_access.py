@@ -8,13 +8,11 @@ tokens); these tests pin what each function decides from the context it is hande
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from clients_api.settings import get_settings
 from tests.support.apigw import SERVICE, client
 from tests.support.data import STRONG_PASSWORD, registration
 
@@ -62,19 +60,6 @@ def owner(api: Any) -> str:
 @pytest.fixture
 def stranger(api: Any) -> str:
     return api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
-
-
-@pytest.fixture
-def settings_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Set AUTH_MODE / OPEN_REGISTRATION for this test, as the template would."""
-
-    def apply(**variables: str) -> None:
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-
-    yield apply
-    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("name", ON_A_CLIENT)

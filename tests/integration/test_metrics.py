@@ -74,6 +74,15 @@ def test_a_registration_counts_one_registration(api, emf):
     assert counts(emf()) == {"Registrations": 1}
 
 
+def test_a_replayed_registration_counts_a_replay_and_no_second_registration(api, emf):
+    body, key = registration(), {"Idempotency-Key": str(uuid.uuid4())}
+    api.call("POST", "/api/v1/clients", body=body, headers=key)
+    emf()
+
+    assert api.call("POST", "/api/v1/clients", body=body, headers=key).status == 201
+    assert counts(emf()) == {"RegistrationsReplayed": 1}
+
+
 def test_documents_hold_the_namespace_the_service_dimension_and_counts_only(api, emf):
     api.call("POST", "/api/v1/clients", body=registration())
     [document] = emf()

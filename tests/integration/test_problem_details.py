@@ -197,7 +197,9 @@ def test_browser_requests_get_cors_headers_on_success_and_on_errors(api):
     for response in (ok, error):
         assert response.headers["access-control-allow-origin"] == "*"
         exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
-        assert {"location", "x-correlation-id", "x-next-cursor", "retry-after"} <= exposed
+        assert {"etag", "location", "x-correlation-id", "x-next-cursor", "retry-after"} <= exposed
+        allowed = {h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")}
+        assert {"authorization", "if-match", "idempotency-key"} <= allowed
 
 
 @pytest.mark.parametrize(

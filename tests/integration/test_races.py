@@ -1,32 +1,43 @@
-"""Uniqueness and the lockout hold when requests race: every caller reads (or skips reading)
-before any of them writes, as two Lambda containers would."""
+"""Uniqueness, the lockout, Idempotency-Key and If-Match hold when requests race: every caller
+reads (or skips reading) before any of them writes, as two Lambda containers would."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from clients_api.repository import clients_table
+from clients_api.repository.idempotency import idempotency_store
 from tests.support.apigw import build_event, lambda_context
 from tests.support.concurrency import SerialisedDynamoDB, isolated_handler, one_metrics_writer_at_a_time
 from tests.support.data import STRONG_PASSWORD, registration
 
 
-def race(requests, meet_at, monkeypatch):
-    """Run each (method, path, body) in its own handler copy and thread; all meet before `meet_at`."""
-    table = clients_table()
+def race(requests, meet_at, monkeypatch, headers=None):
+    """Run each (method, path, body) in its own handler copy and thread, with `headers`; all meet
+    before `meet_at`. The statuses, sorted."""
+    return sorted(r["statusCode"] for r in race_answers(requests, meet_at, monkeypatch, headers))
+
+
+def race_answers(requests, meet_at, monkeypatch, headers=None):
+    """The handlers' answers, in the order of `requests`."""
+    table, records = clients_table(), idempotency_store()
     serialised = SerialisedDynamoDB(table.client, meet_at=meet_at, parties=len(requests))
 
     def send(numbered):
         number, (method, path, body) = numbered
-        event, module = build_event(method, path, body=body)
+        event, module = build_event(method, path, body=body, headers=headers)
         return isolated_handler(module, number)(event, lambda_context())
 
     with monkeypatch.context() as patch, ThreadPoolExecutor(len(requests)) as pool:
+        # One client, one lock: the idempotency records and the clients table alike.
         patch.setattr(table, "client", serialised)
+        patch.setattr(records, "client", serialised)
         one_metrics_writer_at_a_time(patch)
-        return sorted(r["statusCode"] for r in pool.map(send, enumerate(requests)))
+        return list(pool.map(send, enumerate(requests)))
 
 
 @pytest.mark.parametrize("shared", ["email", "phone"])
@@ -147,3 +158,58 @@ def test_parallel_wrong_passwords_after_the_window_ran_out_start_one_new_window(
     assert statuses == [200] * 5 + [429] * 3
     assert store.client(client_id)["verify_failures"] == 5
     assert api.call("POST", path, body={"password": STRONG_PASSWORD}).status == 429
+
+
+def test_parallel_registrations_with_one_key_register_one_client_and_each_gets_its_id_or_409_in_progress(
+    api, store, monkeypatch
+):
+    answers = race_answers(
+        [("POST", "/api/v1/clients", registration(email="once@mail.ru", phone="+79160000001"))] * 6,
+        {"put_item"},  # every request claims the key before any of them registers
+        monkeypatch,
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+
+    [client] = [item for item in store.items() if "owner" not in item]
+    for answer in answers:
+        body = json.loads(answer["body"])
+        if answer["statusCode"] == 201:
+            assert body == {"client_id": client["client_id"]}
+        else:
+            assert (answer["statusCode"], body["code"]) == (409, "request_in_progress")
+            assert answer["multiValueHeaders"]["Retry-After"] == ["1"]
+    assert 201 in [answer["statusCode"] for answer in answers]
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        [("/full_name", {"last_name": "Новая"}), ("/additional_info", {"additional_info": "новое"})],
+        [("", {"email": "race@mail.ru"}), ("/phone_number", {"phone": "+79160000002"})],
+        [("/password", {"password": "совсем-другой-пароль-77"}), ("", {"first_name": "Олег"})],
+    ],
+    ids=["two updates", "two guard moves", "password and profile"],
+)
+def test_two_edits_with_one_if_match_give_one_200_and_one_412_and_only_the_winners_change(
+    api, store, monkeypatch, edits
+):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+    before = store.client(client_id)
+
+    answers = race_answers(
+        [("PATCH", f"/api/v1/clients/{client_id}{path}", body) for path, body in edits],
+        {"update_item", "transact_write_items"},  # both read version 1 before either writes
+        monkeypatch,
+        headers={"If-Match": '"1"'},
+    )
+
+    assert sorted(answer["statusCode"] for answer in answers) == [200, 412]
+    [winner] = [edit for edit, answer in zip(edits, answers, strict=True) if answer["statusCode"] == 200]
+    after = store.client(client_id)
+    changed = {name for name in after.keys() | before.keys() if after.get(name) != before.get(name)}
+    winner_fields = {"password": "password_hash", "phone": "phone"}
+    expected = {winner_fields.get(name, name) for name in winner[1]}
+    assert changed == expected | {"version"}
+    assert after["version"] == 2
+    guards = {item["client_id"]: item["owner"] for item in store.items() if "owner" in item}
+    assert guards == {f"EMAIL#{after['email']}": client_id, f"PHONE#{after['phone']}": client_id}

@@ -45,3 +45,24 @@ def test_every_route_of_the_template_is_documented_with_its_problems(generated: 
             for status in problems:
                 content = operation["responses"][status]["content"]
                 assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/ProblemDetails"}
+
+
+def test_safe_retries_and_concurrent_edits_are_documented_where_they_apply(generated: str) -> None:
+    document = json.loads(generated)
+    operations = {op["operationId"]: op for methods in document["paths"].values() for op in methods.values()}
+    key = document["components"]["parameters"]["Idempotency-Key"]
+    assert (key["in"], key["schema"]["pattern"]) == ("header", r"^[\x21-\x7E]{1,255}$")
+
+    def headers_read(operation: dict) -> set[str]:
+        return {p["$ref"].rsplit("/", 1)[1] for p in operation["parameters"] if "$ref" in p}
+
+    register = operations["registerClient"]
+    assert headers_read(register) == {"Idempotency-Key"}
+    assert "Retry-After" in register["responses"]["409"]["headers"]
+    assert "idempotency_key_reused" in register["responses"]["422"]["description"]
+    for operation_id, operation in operations.items():
+        changes = operation_id.startswith("update")
+        assert ("If-Match" in headers_read(operation)) == changes, operation_id
+        assert ({"412", "428"} <= operation["responses"].keys()) == changes, operation_id
+        if changes or operation_id in ("getClient", "lookUpClient"):
+            assert "ETag" in operation["responses"]["200"]["headers"], operation_id

@@ -93,9 +93,11 @@ class FakeVerification:
             changes["password_hash"] = upgraded_hash
         self._set(current, **changes)
 
-    def set_password(self, client_id: str, password_hash: str, *, now: int) -> None:
-        client = self._existing(client_id)
+    def set_password(self, current: StoredClient, password_hash: str, *, now: int) -> None:
+        client = self._existing(current.client_id)
         self._lockout.refuse_while_locked(client, now)
+        if client.version != current.version:
+            raise ConcurrentUpdate()
         self._set(
             client, password_hash=password_hash, verify_failures=0, verify_locked_until=None, version=client.version + 1
         )

@@ -60,11 +60,11 @@ def assert_writes_agree_with_lockout(
         with pytest.raises(VerificationLocked):
             verification.count_attempt(read_client().client_id, now=NOW)
         with pytest.raises(VerificationLocked):
-            verification.set_password(read_client().client_id, "new-hash", now=NOW)
+            verification.set_password(read_client(), "new-hash", now=NOW)
         return
     counted = verification.count_attempt(read_client().client_id, now=NOW)
     assert counted.verify_failures == (1 if window_over else (failures or 0) + 1)
     assert counted.verify_attempted_at == NOW
     assert counted.verify_locked_until is None
     set_state(*state)
-    verification.set_password(read_client().client_id, "new-hash", now=NOW)
+    verification.set_password(read_client(), "new-hash", now=NOW)

@@ -50,6 +50,16 @@ def test_the_layer_keeps_the_model_of_every_aws_service_our_code_makes_a_client_
     assert services <= kept
 
 
+def test_the_layer_keeps_every_powertools_utility_our_code_imports():
+    code = [*(ROOT / "layers" / "common" / "clients_api").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]
+    imported = {
+        match for path in code for match in re.findall(r"aws_lambda_powertools\.utilities\.(\w+)", path.read_text())
+    }
+    assert "idempotency" in imported  # registration's Idempotency-Key (clients_api/idempotency.py)
+    kept = {p.name for p in (BUILT / "aws_lambda_powertools" / "utilities").iterdir()}
+    assert imported <= kept
+
+
 def test_nothing_left_in_powertools_imports_a_utility_the_build_leaves_out():
     import aws_lambda_powertools  # the same pinned version as the layer's
 

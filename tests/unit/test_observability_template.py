@@ -180,7 +180,7 @@ _ALARMS = {
     "LockoutsAlarm": ("lockouts", "LockoutsThreshold"),
     **{
         f"{table}Table{metric}Alarm": (f"{table.lower()}-table-{suffix}", parameter)
-        for table in ("Clients", "Sessions")
+        for table in ("Clients", "Sessions", "Idempotency")
         for metric, suffix, parameter in [
             ("ThrottledRequests", "throttled-requests", "DynamoDbThrottlesThreshold"),
             ("SystemErrors", "system-errors", "DynamoDbSystemErrorsThreshold"),
@@ -239,12 +239,17 @@ def test_the_api_has_a_5xx_rate_and_a_p99_latency_alarm(metric_name):
 
 
 @pytest.mark.parametrize("metric_name", ["ThrottledRequests", "SystemErrors"])
-@pytest.mark.parametrize("table", ["ClientsTable", "SessionsTable"])
-def test_both_tables_have_throttle_and_system_error_alarms(table, metric_name):
+@pytest.mark.parametrize("table", ["ClientsTable", "SessionsTable", "IdempotencyTable"])
+def test_every_table_has_throttle_and_system_error_alarms(table, metric_name):
     watched = [m for m in alarms_on("AWS/DynamoDB", metric_name) if dimension(m, "TableName") == ref(table)]
     assert watched
     operations = {dimension(m, "Operation") for m in watched}
-    expected = {"ClientsTable": {"GetItem", "UpdateItem", "TransactWriteItems"}, "SessionsTable": {"Query"}}
+    expected = {
+        "ClientsTable": {"GetItem", "UpdateItem", "TransactWriteItems"},
+        "SessionsTable": {"Query"},
+        # powertools' persistence layer (repository/idempotency.py)
+        "IdempotencyTable": {"PutItem", "UpdateItem", "DeleteItem", "GetItem"},
+    }
     assert operations == expected[table]
 
 
@@ -328,6 +333,7 @@ def test_the_dashboard_shows_every_metric_the_code_emits_and_the_databases():
     text = json.dumps(dashboard())
     assert "<ClientsTable>" in text
     assert "<SessionsTable>" in text
+    assert "<IdempotencyTable>" in text
 
 
 # ---------------------------------------------------------------- a new function

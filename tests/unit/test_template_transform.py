@@ -109,6 +109,7 @@ def test_tables_are_retained_only_in_prod(stage, policy):
     out = transformed(Stage=stage)
     assert out["Resources"]["ClientsTable"]["DeletionPolicy"] == policy
     assert out["Resources"]["SessionsTable"]["DeletionPolicy"] == policy
+    assert out["Resources"]["IdempotencyTable"]["DeletionPolicy"] == policy
 
 
 # What each function's code calls, traced from its app.py through the domain to the repository.
@@ -133,6 +134,10 @@ _CLIENTS_ACTIONS = {
     "MethodNotAllowedFunction": set(),  # answers from the routes it is given
 }
 _SESSIONS_ACTIONS = {"ListSessionsFunction": {"dynamodb:Query"}}
+# powertools' DynamoDB persistence layer, registration's Idempotency-Key (repository/idempotency.py).
+_IDEMPOTENCY_ACTIONS = {
+    "RegisterClientFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+}
 
 
 def _granted(role: dict[str, Any]) -> dict[str, set[str]]:
@@ -153,12 +158,49 @@ def test_each_function_role_allows_exactly_the_dynamodb_actions_its_code_calls()
     assert functions == set(_CLIENTS_ACTIONS)
     for function in functions:
         granted = _granted(out["Resources"][f"{function}Role"])
-        by_table = {"ClientsTable": set(), "SessionsTable": set()}
+        by_table = {"ClientsTable": set(), "SessionsTable": set(), "IdempotencyTable": set()}
         for resource, actions in granted.items():
             [table] = [t for t in by_table if t in resource]
             by_table[table] |= actions
         assert by_table["ClientsTable"] == _CLIENTS_ACTIONS[function], function
         assert by_table["SessionsTable"] == _SESSIONS_ACTIONS.get(function, set()), function
+        assert by_table["IdempotencyTable"] == _IDEMPOTENCY_ACTIONS.get(function, set()), function
+
+
+def test_only_registration_is_told_the_idempotency_table_and_how_long_keys_last():
+    for name, resource in transformed(IdempotencyHours="48")["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            variables = resource["Properties"]["Environment"]["Variables"]
+            if name == "RegisterClientFunction":
+                assert variables["IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+                assert variables["IDEMPOTENCY_HOURS"] == "48"
+            else:
+                assert "IDEMPOTENCY_TABLE" not in variables, name
+
+
+def test_the_idempotency_table_expires_records_by_the_attribute_powertools_writes():
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    table = transformed()["Resources"]["IdempotencyTable"]["Properties"]
+    layer = DynamoDBPersistenceLayer("any", boto3_client=object())
+    assert table["KeySchema"] == [{"AttributeName": layer.key_attr, "KeyType": "HASH"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": layer.expiry_attr, "Enabled": True}
+
+
+def test_if_match_is_optional_unless_the_stack_requires_it_and_every_function_learns_which():
+    assert template()["Parameters"]["RequireIfMatch"]["Default"] == "false"
+    for name, resource in transformed()["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            variables = resource["Properties"]["Environment"]["Variables"]
+            assert variables["REQUIRE_IF_MATCH"] == {"Ref": "RequireIfMatch"}, name
+
+
+def test_browsers_may_send_if_match_and_idempotency_key():
+    preflights = _preflights(transformed())
+    for preflight in preflights:
+        answer = preflight["x-amazon-apigateway-integration"]["responses"]["default"]["responseParameters"]
+        allowed = answer["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
+        assert {"Authorization", "Content-Type", "If-Match", "Idempotency-Key"} <= set(allowed)
 
 
 def _holds(condition: Any) -> bool:

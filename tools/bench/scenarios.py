@@ -5,12 +5,15 @@ process is that event exactly (a registration's with an email and phone of its o
 authorizer's with a real token). Later requests alternate with a second body so that every one
 of them really writes (a PATCH to the value already stored writes nothing), a registration never
 repeats an email or phone, and the authorizer's token changes from one request to the next.
+A variant of a scenario (`name+variant`) runs the same function on other events: registration
+with an Idempotency-Key shows what the idempotency check costs.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import uuid
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -57,6 +60,8 @@ class Scenario:
     # Registration: a new email and phone for every request of a process (the store is reset
     # before each process).
     fresh_identity: bool = False
+    # ...and a new Idempotency-Key with each: every request registers (none is a replay).
+    idempotency_key: bool = False
     event: str | None = None  # events/<event>.json
     # The authorizer: a token of the client's in the Authorization header, a new one per event.
     fresh_token: bool = False
@@ -69,7 +74,7 @@ class Scenario:
         base = load_event(self.event or self.name)
         if self.fresh_identity:
             # An even count keeps request n and its played-back recording on the same alternate.
-            return [_with_identity(base, serial) for serial in range(1, count + count % 2 + 1)]
+            return [_with_identity(base, serial, self.idempotency_key) for serial in range(1, count + count % 2 + 1)]
         if self.fresh_token:
             return [_with_token(base, issuer.token(client_id=CLIENT_ID)) for _ in range(count)]
         if self.alternate_body is None:
@@ -79,18 +84,24 @@ class Scenario:
         return [base, alternate]
 
 
-def _with_identity(base: dict[str, Any], serial: int) -> dict[str, Any]:
+def _with_identity(base: dict[str, Any], serial: int, idempotency_key: bool) -> dict[str, Any]:
     event = copy.deepcopy(base)
     body = json.loads(event["body"]) | {"email": f"bench-{serial}@mail.ru", "phone": f"+7909{serial:07d}"}
     event["body"] = json.dumps(body, ensure_ascii=False)
+    if idempotency_key:
+        _set_header(event, "Idempotency-Key", str(uuid.UUID(int=serial, version=4)))
     return event
 
 
 def _with_token(base: dict[str, Any], token: str) -> dict[str, Any]:
     event = copy.deepcopy(base)
-    event["headers"]["Authorization"] = f"Bearer {token}"
-    event["multiValueHeaders"]["Authorization"] = [f"Bearer {token}"]
+    _set_header(event, "Authorization", f"Bearer {token}")
     return event
+
+
+def _set_header(event: dict[str, Any], name: str, value: str) -> None:
+    event["headers"][name] = value
+    event["multiValueHeaders"][name] = [value]
 
 
 @cache
@@ -151,6 +162,16 @@ SCENARIOS = (
         status(201),
         hashes_passwords=True,
         fresh_identity=True,
+    ),
+    Scenario(
+        "RegisterClientFunction",
+        "register_client+key",
+        "baseline_hashing.register_client",
+        status(201),
+        hashes_passwords=True,
+        fresh_identity=True,
+        idempotency_key=True,
+        event="register_client",
     ),
     Scenario("VerifyPasswordFunction", "verify_password", "baseline_hashing.verify_password", status(200), True),
     Scenario(

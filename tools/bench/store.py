@@ -3,7 +3,8 @@
 One server for the whole run; every measured process talks to it over loopback, one process at a
 time (moto's backend is not thread-safe, and nothing here needs it to be). The clients table is
 reset to its seeded state before each process, so every cold start and every warm run starts
-from the same data: the registered client the events name, its guards, and a page of sessions.
+from the same data: the registered client the events name, its guards, and a page of sessions;
+the idempotency table is emptied.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class BenchStore:
         return self.ddb.meta.endpoint_url
 
     def reset(self) -> None:
-        """The clients table exactly as seeded (the sessions table is never written)."""
+        """The clients table exactly as seeded, the idempotency table empty (a key a process sent
+        must not be a replay in the next); the sessions table is never written."""
         table = self.tables["CLIENTS_TABLE"]
         seeded = {item["client_id"]["S"] for item in self._seeded}
         for item in self._scan(table):
@@ -58,6 +60,9 @@ class BenchStore:
                 self.ddb.delete_item(TableName=table, Key={"client_id": item["client_id"]})
         for item in self._seeded:
             self.ddb.put_item(TableName=table, Item=item)
+        records = self.tables["IDEMPOTENCY_TABLE"]
+        for item in self._scan(records):
+            self.ddb.delete_item(TableName=records, Key={"id": item["id"]})
 
     def stop(self) -> None:
         self.server.stop()

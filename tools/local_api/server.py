@@ -171,18 +171,21 @@ def prepare_tables(template: Template, runner: LocalLambdaRunner, endpoint: str)
 
 
 def _tables_seen_by_functions(template: Template, runner: LocalLambdaRunner) -> Tables:
+    """The tables the functions name, by logical id. A function may name only some of them (the
+    idempotency table is registration's alone), but never another name for one, or another region."""
     variables = template.table_variables()
-    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    regions: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     env: dict[str, str] = {}
     for function in template.functions().get_all():
         env = runner.get_invoke_config(function).env_vars.resolve()
-        names = tuple(sorted((variables[name], env[name]) for name in variables if name in env))
-        seen.add((env["AWS_REGION"], names))
-    if len(seen) != 1:
+        regions.add(env["AWS_REGION"])
+        seen |= {(variables[name], env[name]) for name in variables if name in env}
+    names = dict(seen)
+    if len(regions) != 1 or len(names) != len(seen):
         raise ValueError(f"functions disagree on region or table names, which local runs cannot serve: {seen}")
-    region, names = seen.pop()
     credentials = {k: v for k, v in env.items() if k in _CREDENTIALS}
-    return Tables(region, dict(names), credentials)
+    return Tables(regions.pop(), names, credentials)
 
 
 def _table_names(client: Any) -> list[str]:

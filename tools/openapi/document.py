@@ -4,8 +4,8 @@ Each function's resolver describes its one route (summary, operation id, tags, r
 security: clients_api.apidoc); powertools turns each into paths and response schemas, and its
 OpenAPIMerge joins them into one document. One pass then adds what powertools cannot see,
 because our own strict parser reads it (clients_api.requests): the request body and query
-schemas, and path parameters as the UUIDs they are. Document-wide parts (security schemes,
-response headers) are defined here.
+schemas, the request headers it reads, and path parameters as the UUIDs they are. Document-wide
+parts (security schemes, request and response headers) are defined here.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from clients_api import apidoc, models
+from clients_api.fields import IDEMPOTENCY_KEY_PATTERN
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
@@ -64,7 +65,36 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
+    "ETag": {
+        "description": 'The client\'s version, as a strong entity tag (`"3"`): send it as `If-Match` to change'
+        " this version only. A PATCH answers the version it left.",
+        "schema": {"type": "string"},
+    },
     "WWW-Authenticate": {"description": "`Bearer`: send a valid bearer token.", "schema": {"type": "string"}},
+}
+# Request headers the routes read (clients_api.requests), named by clients_api.apidoc.reads_headers.
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "Idempotency-Key": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Makes a retry safe: the same caller, key and body within `IdempotencyHours` (default 24)"
+        " get the first answer again, no second client. Another body with the key: 422"
+        " `idempotency_key_reused`; while the first request runs: 409 `request_in_progress`. Use a new random"
+        " key (a UUID) per registration.",
+        "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN, "minLength": 1, "maxLength": 255},
+        "example": "5f0c6a1e-8d4b-4b0e-9a57-2a9f7c3d1e42",
+    },
+    "If-Match": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "Change only this version: the client's `ETag`, a comma-separated list of them, or `*`"
+        " (any existing client). Another version: 412 `precondition_failed`, nothing written. Required (428"
+        " `precondition_required` without it) when the stack has `RequireIfMatch=true`.",
+        "schema": {"type": "string"},
+        "example": '"3"',
+    },
 }
 # The order of an operation's keys in the document, for a readable openapi.json.
 _OPERATION_KEYS = ("tags", "operationId", "summary", "description", "parameters", "requestBody", "security")
@@ -98,6 +128,7 @@ def document() -> dict[str, Any]:
     # pydantic's own schemas, not powertools' copies: those drop every `"default": null`.
     spec["components"]["schemas"] = _schemas(wanted)
     spec["components"]["headers"] = HEADERS
+    spec["components"]["parameters"] = PARAMETERS
     spec["paths"] = {path: spec["paths"][path] for path in sorted(spec["paths"])}
     missing = _refs(spec) - spec["components"]["schemas"].keys()
     if missing:
@@ -135,6 +166,7 @@ def _what_our_parser_reads(
             raise ValueError(f"{operation['operationId']}: read {seen['name']} with requests.py, not as an argument")
         uuid = {"type": "string", "format": "uuid"}
         parameters.append({"name": seen["name"], "in": "path", "required": True, "schema": uuid})
+    parameters += [{"$ref": f"#/components/parameters/{name}"} for name in operation.pop(apidoc.HEADER_PARAMETERS, [])]
     body = operation.get("requestBody")
     if body is not None:
         ref = body["content"]["application/json"]["schema"]["$ref"]

@@ -4,7 +4,7 @@ Plain dicts, handed to the route decorator (`responses=`, `security=`, `openapi_
 powertools keeps them on the route and reads them only when tools/openapi asks the resolver for
 its document. Building them costs microseconds at import, and nothing here loads powertools'
 OpenAPI machinery. What powertools cannot see, because our own parser reads it (requests.py),
-is marked for tools/openapi to fill in: the request body's model and the query's.
+is marked for tools/openapi to fill in: the request body's model, the query's, the headers read.
 """
 
 from __future__ import annotations
@@ -37,11 +37,12 @@ BODY_PROBLEMS = (PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, MALFORMED_JSON, VALI
 # What any route may answer: no or a bad token, a caller the route is not for, a fault, the
 # database (or the authorizer's issuer) out of reach.
 _EVERY_ROUTE = (UNAUTHORIZED, FORBIDDEN, INTERNAL_ERROR, TEMPORARILY_UNAVAILABLE)
-# Statuses whose answers say when to try again.
-_RETRY_AFTER = frozenset({429, 503})
 # The key under which a route names the model of its query string; tools/openapi turns it into
 # parameters (powertools would replace a `parameters` key with the path's).
 QUERY_MODEL = "x-query-model"
+# Likewise for the request headers a route reads (Idempotency-Key, If-Match), which tools/openapi
+# defines once, as parameters.
+HEADER_PARAMETERS = "x-header-parameters"
 
 
 def responses(status: int, *problems: Problem, headers: tuple[str, ...] = ()) -> dict[int, dict[str, Any]]:
@@ -57,7 +58,7 @@ def responses(status: int, *problems: Problem, headers: tuple[str, ...] = ()) ->
         by_status.setdefault(problem.status, []).append(problem)
     for code, answered in sorted(by_status.items()):
         names = ["X-Correlation-Id"]
-        if code in _RETRY_AFTER:
+        if any(problem.retry_after for problem in answered):
             names.append("Retry-After")
         names += sorted({name for problem in answered for name, _ in problem.headers})
         answers[code] = {
@@ -79,6 +80,11 @@ def reads_body(model: type[BaseModel], *, required: bool = True, example: dict[s
 def reads_query(model: type[BaseModel]) -> dict:
     """The route reads its query string as `model` (requests.parse_query): for `openapi_extensions`."""
     return {QUERY_MODEL: model.__name__}
+
+
+def reads_headers(*names: str) -> dict:
+    """The route reads these request headers (requests.py): for `openapi_extensions`."""
+    return {HEADER_PARAMETERS: list(names)}
 
 
 def _refs(*names: str) -> dict[str, dict[str, str]]:

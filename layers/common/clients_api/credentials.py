@@ -7,9 +7,10 @@ from __future__ import annotations
 import time
 
 from clients_api import passwords, retries
-from clients_api.errors import WeakPassword, WrongPassword
+from clients_api.errors import ConcurrentUpdate, WeakPassword, WrongPassword
 from clients_api.models import PasswordChange, StoredClient
 from clients_api.observability import Metric, count
+from clients_api.preconditions import Precondition
 from clients_api.profiles import read_client
 from clients_api.repository import ClientRepository, VerificationRepository
 from clients_api.settings import get_settings
@@ -23,26 +24,55 @@ def verify_password(client_id: str, password: str, verification: VerificationRep
 
 
 def change_password(
-    client_id: str, change: PasswordChange, clients: ClientRepository, verification: VerificationRepository
-) -> None:
-    """Set a new password. When `current_password` is given it must match (a mismatch counts as a
-    failed verification). Refused while verification is locked, with or without it.
-    Raises ClientNotFound, WrongPassword, VerificationLocked, WeakPassword."""
+    client_id: str,
+    change: PasswordChange,
+    clients: ClientRepository,
+    verification: VerificationRepository,
+    precondition: Precondition | None = None,
+) -> int:
+    """Set a new password; return the client's version after (its ETag). When `current_password`
+    is given it must match (a mismatch counts as a failed verification). Refused while
+    verification is locked, with or without it, and unless the client is at a version
+    `precondition` (an If-Match) names. Raises ClientNotFound, PreconditionFailed, WrongPassword,
+    VerificationLocked, WeakPassword."""
     now = int(time.time())
     if change.current_password is None:
         client = read_client(client_id, clients)
         # Fails fast, before hashing; set_password checks the lock again in its write.
         get_settings().lockout.refuse_while_locked(client, now)
     else:
+        if precondition is not None:
+            # Before the attempt is counted: a stale If-Match writes nothing, not even that.
+            precondition.check(read_client(client_id, clients).version)
         # No hash upgrade on this match: the new password's hash replaces it anyway.
         client, matched = _counted_check(client_id, change.current_password, verification, upgrade_old_hash=False)
         if not matched:
             raise WrongPassword()
+    if precondition is not None:
+        precondition.check(client.version)
     reason = passwords.policy_violation(change.password, client.email)
     if reason is not None:
         raise WeakPassword(reason)
-    verification.set_password(client_id, passwords.hash_password(change.password), now=now)
+    password_hash = passwords.hash_password(change.password)
+
+    def set_on(current: StoredClient) -> int:
+        # Conditioned on the version just checked (and on the lock): a change in between is a
+        # lost condition, and the client is read and checked again.
+        verification.set_password(current, password_hash, now=now)
+        return current.version + 1
+
+    def set_on_reread_client() -> int:
+        current = read_client(client_id, clients)
+        if precondition is not None:
+            precondition.check(current.version)
+        return set_on(current)
+
+    try:
+        version = set_on(client)
+    except ConcurrentUpdate:
+        version = retries.on_conflict(set_on_reread_client)
     count(Metric.PASSWORD_CHANGES)
+    return version
 
 
 def _counted_check(

@@ -76,6 +76,20 @@ class PreconditionRequired(DomainError):
     """The stack requires If-Match on every change (RequireIfMatch) and the request sent none."""
 
 
+class RequestInProgress(DomainError):
+    """A registration with this caller's Idempotency-Key is still running: its answer is not
+    known yet, and running a second one could register the client twice."""
+
+    # A registration takes well under a second (one hash, one transaction).
+    retry_after_seconds = BUSY_RETRY_AFTER_SECONDS
+
+
+class IdempotencyKeyReused(DomainError):
+    """This caller already sent this Idempotency-Key with another request body."""
+
+    field = "Idempotency-Key"
+
+
 class InvalidCursor(DomainError):
     """A sessions cursor that is not a position in this client's list."""
 

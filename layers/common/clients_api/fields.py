@@ -34,6 +34,10 @@ _SCRIPT_MIXES = (
 )
 _CANONICAL_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# An Idempotency-Key: printable ASCII without spaces, as header values travel safely everywhere,
+# and short enough to bound what a caller makes us hash.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7E]{1,255}$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)  # fullmatch: no final newline either
 _OLDEST_BIRTHDAY = date(1900, 1, 1)
 # Longest input worth handing to the phone parser; E.164 allows 15 digits, people add spaces,
 # brackets and dashes.
@@ -88,6 +92,13 @@ def parse_client_id(value: object) -> str:
     if not isinstance(value, str) or not _CANONICAL_UUID4.fullmatch(value):
         raise _error("uuid4", "must be a UUID version 4 (xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx)")
     return value.lower()
+
+
+def parse_idempotency_key(value: str) -> str:
+    """An Idempotency-Key header's value, as sent (keys are compared exactly)."""
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise _error("idempotency_key", "must be 1 to 255 visible ASCII characters (a UUID is a good key)")
+    return value
 
 
 def _script(letter: str) -> str:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from clients_api.errors import DomainError
 from clients_api.observability import Metric, count, logger, metrics
+from clients_api.preconditions import etag
 from clients_api.problems import ANSWERS, INTERNAL_ERROR, ROUTE_NOT_FOUND, problem_response
 from clients_api.requests import RequestRejected
 from clients_api.settings import get_settings
@@ -31,6 +32,11 @@ def json_response(model: BaseModel, status: int = 200, headers: Mapping[str, str
     return Response(
         status_code=status, content_type=APPLICATION_JSON, body=model.model_dump_json(), headers=dict(headers or {})
     )
+
+
+def etag_header(version: int) -> dict[str, str]:
+    """The ETag of a client at `version`: what an If-Match names to change that version only."""
+    return {"ETag": etag(version)}
 
 
 def no_content() -> Response:
@@ -60,8 +66,8 @@ def create_app() -> APIGatewayRestResolver:
     # and lets browser code read the headers the contract gives meaning to.
     cors = CORSConfig(
         allow_origin=get_settings().cors_allow_origin,
-        allow_headers=["Authorization", "Content-Type", "X-Api-Key"],
-        expose_headers=["Location", "Retry-After", CORRELATION_HEADER, "X-Next-Cursor"],
+        allow_headers=["Authorization", "Content-Type", "X-Api-Key", "If-Match", "Idempotency-Key"],
+        expose_headers=["ETag", "Location", "Retry-After", CORRELATION_HEADER, "X-Next-Cursor"],
         max_age=600,
     )
     app = _ExactRoutes(cors=cors)

@@ -26,6 +26,9 @@ class Metric(StrEnum):
     """
 
     REGISTRATIONS = "Registrations"
+    # A registration retried with its Idempotency-Key and answered with the first answer: how
+    # often callers lose answers (timeouts, dropped connections) and try again.
+    REGISTRATIONS_REPLAYED = "RegistrationsReplayed"
     # 409s, from registration and from email/phone changes alike.
     EMAIL_CONFLICTS = "EmailConflicts"
     PHONE_CONFLICTS = "PhoneConflicts"

@@ -15,10 +15,12 @@ from clients_api.errors import (
     DomainError,
     EmailTaken,
     Forbidden,
+    IdempotencyKeyReused,
     InvalidCursor,
     PhoneTaken,
     PreconditionFailed,
     PreconditionRequired,
+    RequestInProgress,
     Unauthenticated,
     VerificationLocked,
     WeakPassword,
@@ -40,6 +42,8 @@ class Problem:
     detail: str
     # Sent with every answer of this problem, whatever raised it: (name, value) pairs.
     headers: tuple[tuple[str, str], ...] = ()
+    # Answered with Retry-After (the error that raises it knows how long: DomainError).
+    retry_after: bool = False
 
 
 # Refused before the domain sees the request (requests.py), in the order they are checked.
@@ -84,11 +88,24 @@ PRECONDITION_FAILED = Problem(
 PRECONDITION_REQUIRED = Problem(
     428, "precondition_required", "Precondition required", "Send If-Match with the ETag of the version you change."
 )
+REQUEST_IN_PROGRESS = Problem(
+    409,
+    "request_in_progress",
+    "Request in progress",
+    "A request with this Idempotency-Key is still being processed; retry it after Retry-After seconds.",
+    retry_after=True,
+)
+IDEMPOTENCY_KEY_REUSED = Problem(
+    422,
+    "idempotency_key_reused",
+    "Idempotency key reused",
+    "This Idempotency-Key was sent with another request body; use a new key for a new request.",
+)
 TOO_MANY_ATTEMPTS = Problem(
-    429, "too_many_attempts", "Too many attempts", "Password verification is locked; retry later."
+    429, "too_many_attempts", "Too many attempts", "Password verification is locked; retry later.", retry_after=True
 )
 TEMPORARILY_UNAVAILABLE = Problem(
-    503, "temporarily_unavailable", "Temporarily unavailable", "The service is busy; retry shortly."
+    503, "temporarily_unavailable", "Temporarily unavailable", "The service is busy; retry shortly.", retry_after=True
 )
 
 
@@ -117,6 +134,8 @@ ANSWERS: dict[type[DomainError], Answer] = {
     InvalidCursor: Answer(INVALID_CURSOR),
     PreconditionFailed: Answer(PRECONDITION_FAILED),
     PreconditionRequired: Answer(PRECONDITION_REQUIRED),
+    RequestInProgress: Answer(REQUEST_IN_PROGRESS),
+    IdempotencyKeyReused: Answer(IDEMPOTENCY_KEY_REUSED),
     DatabaseUnavailable: Answer(TEMPORARILY_UNAVAILABLE, Metric.DATABASE_UNAVAILABLE, "database unavailable"),
     # Contention that outlived our bounded retries is, for the caller, the same as throttling.
     ConcurrentUpdate: Answer(TEMPORARILY_UNAVAILABLE, Metric.UPDATE_CONTENTION, "update contention"),

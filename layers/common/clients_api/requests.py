@@ -18,12 +18,15 @@ from pydantic_core import PydanticCustomError
 
 from clients_api.access import Principal, Rule, authorize
 from clients_api.errors import PreconditionRequired
-from clients_api.fields import parse_client_id
+from clients_api.fields import parse_client_id, parse_idempotency_key
 from clients_api.observability import logger
 from clients_api.preconditions import Precondition
 from clients_api.problems import MALFORMED_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, VALIDATION_ERROR, Problem
 from clients_api.settings import MAX_BODY_BYTES, get_settings
 
+# The request headers we read, as the OpenAPI document names them.
+IDEMPOTENCY_KEY = "Idempotency-Key"
+IF_MATCH = "If-Match"
 # Logged in place of a field name the caller made up: the name itself may be personal data.
 UNKNOWN_FIELD = "<unknown>"
 
@@ -87,6 +90,19 @@ def precondition(resolver: APIGatewayRestResolver) -> Precondition | None:
             raise PreconditionRequired()
         return None
     return Precondition.from_header(value)
+
+
+def idempotency_key(resolver: APIGatewayRestResolver) -> str | None:
+    """The request's Idempotency-Key, if it sent one; a malformed one is a 422."""
+    # powertools' headers ignore case: HTTP/2 sends them lower-cased, curl as typed.
+    value = resolver.current_event.headers.get("idempotency-key")
+    if value is None:
+        return None
+    try:
+        return parse_idempotency_key(value)
+    except PydanticCustomError as exc:
+        errors = [{"field": IDEMPOTENCY_KEY, "message": exc.message()}]
+        raise RequestRejected(VALIDATION_ERROR, errors, [IDEMPOTENCY_KEY]) from None
 
 
 def has_body(resolver: APIGatewayRestResolver) -> bool:

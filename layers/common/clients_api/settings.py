@@ -78,6 +78,10 @@ class Settings:
     require_if_match: bool = False
     # The browser origin allowed to read our answers (template parameter CorsAllowOrigin).
     cors_allow_origin: str = "*"
+    # Registration's Idempotency-Key records (template: IdempotencyTable, set on the registration
+    # function only), and how long a key's first answer is replayed (parameter IdempotencyHours).
+    idempotency_table: str = ""
+    idempotency_hours: int = 24
     # How many times in all the domain reads and applies a change whose conditional write keeps
     # losing to other writers (retries.py), before the caller gets a 503 with Retry-After.
     conflict_rounds: int = 3
@@ -102,4 +106,6 @@ def get_settings() -> Settings:
         open_registration=env.get("OPEN_REGISTRATION", "false") == "true",
         require_if_match=env.get("REQUIRE_IF_MATCH", "false") == "true",
         cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or "*",
+        idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
+        idempotency_hours=int(env.get("IDEMPOTENCY_HOURS", "24")),
     )

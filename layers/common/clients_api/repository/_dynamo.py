@@ -103,7 +103,7 @@ class Write:
 
 
 @contextmanager
-def _database_errors() -> Iterator[None]:
+def database_errors() -> Iterator[None]:
     """Throttling and outages (after botocore's retries) become the domain's DatabaseUnavailable."""
     try:
         yield
@@ -127,18 +127,18 @@ class Table:
         self.client = client
 
     def get(self, key: dict[str, Any], **options: Any) -> dict[str, Any] | None:
-        with _database_errors():
+        with database_errors():
             response = self.client.get_item(TableName=self.name, Key=to_item(key), **options)
         return response.get("Item")
 
     def query(self, **params: Any) -> dict[str, Any]:
-        with _database_errors():
+        with database_errors():
             return self.client.query(TableName=self.name, **params)
 
     def update(self, key: dict[str, Any], **params: Any) -> dict[str, Any]:
         """One UpdateItem. Raises ConditionFailed when its condition does not hold."""
         try:
-            with _database_errors():
+            with database_errors():
                 return self.client.update_item(TableName=self.name, Key=to_item(key), **params)
         except ClientError as exc:
             if _error_code(exc) != "ConditionalCheckFailedException":
@@ -152,7 +152,7 @@ class Table:
         if len(writes) == 1:
             [write] = writes
             try:
-                with _database_errors():
+                with database_errors():
                     getattr(self.client, _SINGLE_WRITES[write.action])(TableName=self.name, **write.params)
             except ClientError as exc:
                 if _error_code(exc) == "ConditionalCheckFailedException":
@@ -161,7 +161,7 @@ class Table:
             return
         items = [{write.action: {"TableName": self.name, **write.params}} for write in writes]
         try:
-            with _database_errors():
+            with database_errors():
                 self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if _error_code(exc) != "TransactionCanceledException":

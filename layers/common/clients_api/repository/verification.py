@@ -19,9 +19,10 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from clients_api.errors import ClientNotFound, ConcurrentUpdate, VerificationLocked
+from clients_api.errors import ClientNotFound, ConcurrentUpdate
 from clients_api.models import StoredClient
 from clients_api.repository._dynamo import ConditionFailed, Table, expression_values, parse_item
+from clients_api.repository.clients import version_is
 from clients_api.settings import Lockout
 
 _WINDOW_OVER = (
@@ -106,23 +107,32 @@ class VerificationRepository:
             ExpressionAttributeValues=expression_values(**values),
         )
 
-    def set_password(self, client_id: str, password_hash: str, *, now: int) -> None:
-        """A new hash; the counter and any lock are cleared. Refused in the same write while
-        verification is locked. Raises ClientNotFound or VerificationLocked."""
+    def set_password(self, current: StoredClient, password_hash: str, *, now: int) -> None:
+        """A new hash for the client read as `current`, and the next version; the counter and any
+        lock are cleared. Refused in the same write while verification is locked. Raises
+        ClientNotFound, VerificationLocked, or ConcurrentUpdate if the client changed since it was
+        read."""
         try:
             self._table.update(
-                {"client_id": client_id},
-                UpdateExpression="SET password_hash = :hash, verify_failures = :zero"
-                " REMOVE verify_locked_until ADD version :one",
-                ConditionExpression=f"{_EXISTS} AND {_OPEN}",
+                {"client_id": current.client_id},
+                UpdateExpression="SET password_hash = :hash, verify_failures = :zero, #version = :next_version"
+                " REMOVE verify_locked_until",
+                ConditionExpression=f"{_EXISTS} AND {_OPEN} AND {version_is(current.version)}",
+                ExpressionAttributeNames={"#version": "version"},
                 ExpressionAttributeValues=expression_values(
-                    hash=password_hash, zero=0, one=1, max=self._lockout.max_failures, **self._clock(now)
+                    hash=password_hash,
+                    zero=0,
+                    max=self._lockout.max_failures,
+                    version=current.version,
+                    next_version=current.version + 1,
+                    **self._clock(now),
                 ),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ConditionFailed as failed:
-            locked_until = self._lockout.locked_until(_client_or_not_found(failed.item))
-            raise VerificationLocked((locked_until or now) - now) from None
+            # Locked, or gone; else the version moved on.
+            self._lockout.refuse_while_locked(_client_or_not_found(failed.item), now)
+            raise ConcurrentUpdate() from None
 
     def clear(self, client_id: str) -> None:
         """Forget every counted attempt and any lock. Raises ClientNotFound."""
