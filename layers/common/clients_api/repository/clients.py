@@ -78,9 +78,12 @@ class ClientRepository:
 
 def version_is(version: int) -> str:
     """A condition: the client item is at `version` (an item written before versions existed,
-    without the attribute, counts as version 1). Uses `#version` and `:version`."""
+    without the attribute, counts as version 1). Uses `#version` and `:version`.
+
+    A missing item is at no version: an update conditioned on version 1 would otherwise create a
+    one-field client where another request had just erased it."""
     if version == 1:
-        return "(#version = :version OR attribute_not_exists(#version))"
+        return "(#version = :version OR (attribute_exists(client_id) AND attribute_not_exists(#version)))"
     return "#version = :version"
 
 
