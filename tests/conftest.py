@@ -13,6 +13,7 @@ os.environ.update(
     AWS_ENDPOINT_URL_DYNAMODB="",
     CLIENTS_TABLE="clients-test",
     SESSIONS_TABLE="sessions-test",
+    ERASURES_TABLE="erasures-test",
     POWERTOOLS_SERVICE_NAME="clients-api",
     POWERTOOLS_METRICS_NAMESPACE="ClientsApi",
     POWERTOOLS_TRACE_DISABLED="true",
@@ -36,6 +37,7 @@ from moto import mock_aws  # noqa: E402
 
 from clients_api import credentials  # noqa: E402
 from clients_api.observability import logger  # noqa: E402
+from clients_api.settings import get_settings  # noqa: E402
 from tests.support import apigw  # noqa: E402
 from tests.support.clock import Clock  # noqa: E402
 from tests.support.data import STRONG_PASSWORD  # noqa: E402
@@ -45,11 +47,12 @@ from tests.support.template import create_table_kwargs  # noqa: E402
 
 @pytest.fixture
 def ddb() -> Iterator[Any]:
-    """moto's DynamoDB with the clients and sessions tables exactly as template.yaml defines them."""
+    """moto's DynamoDB with the template's tables exactly as it defines them."""
     with mock_aws():
         client = boto3.client("dynamodb")
         client.create_table(**create_table_kwargs("ClientsTable", os.environ["CLIENTS_TABLE"]))
         client.create_table(**create_table_kwargs("SessionsTable", os.environ["SESSIONS_TABLE"]))
+        client.create_table(**create_table_kwargs("ErasuresTable", os.environ["ERASURES_TABLE"]))
         yield client
 
 
@@ -62,6 +65,20 @@ def store(ddb: Any) -> Store:
 def api(ddb: Any) -> Any:
     """`api.call(method, path, body=..., query=..., headers=..., raw_body=...)` through the handlers."""
     return apigw
+
+
+@pytest.fixture
+def settings_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """`settings_from(AUTH_MODE="none", ...)`: the functions' settings from these environment
+    variables for this test, as the template would set them."""
+
+    def apply(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield apply
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ SCHEMAS = "#/components/schemas/"
 _IMPORT_ENVIRONMENT = {
     "CLIENTS_TABLE": "clients",
     "SESSIONS_TABLE": "sessions",
+    "ERASURES_TABLE": "erasures",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
@@ -65,6 +66,15 @@ HEADERS: dict[str, dict[str, Any]] = {
     },
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
     "WWW-Authenticate": {"description": "`Bearer`: send a valid bearer token.", "schema": {"type": "string"}},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": 'Act only if the client is at a version this names: its ETag (`"3"`), several'
+    " separated by commas, or `*` for any. Otherwise a 412 and nothing changes. A stack deployed with"
+    " RequireIfMatch=true answers 428 without it.",
+    "schema": {"type": "string"},
 }
 # The order of an operation's keys in the document, for a readable openapi.json.
 _OPERATION_KEYS = ("tags", "operationId", "summary", "description", "parameters", "requestBody", "security")
@@ -144,6 +154,8 @@ def _what_our_parser_reads(
         model = _model(query)
         wanted.add((model, "validation"))
         parameters += _query_parameters(model, body_is_an_alternative=body is not None)
+    if operation.pop(apidoc.READS_IF_MATCH, False):
+        parameters.append(IF_MATCH)
     operation["parameters"] = parameters
     for response in operation["responses"].values():
         if response.get("content") == {}:

@@ -42,6 +42,8 @@ _RETRY_AFTER = frozenset({429, 503})
 # The key under which a route names the model of its query string; tools/openapi turns it into
 # parameters (powertools would replace a `parameters` key with the path's).
 QUERY_MODEL = "x-query-model"
+# The key under which a route says it reads If-Match (requests.precondition); likewise a parameter.
+READS_IF_MATCH = "x-reads-if-match"
 
 
 def responses(status: int, *problems: Problem, headers: tuple[str, ...] = ()) -> dict[int, dict[str, Any]]:
@@ -79,6 +81,11 @@ def reads_body(model: type[BaseModel], *, required: bool = True, example: dict[s
 def reads_query(model: type[BaseModel]) -> dict:
     """The route reads its query string as `model` (requests.parse_query): for `openapi_extensions`."""
     return {QUERY_MODEL: model.__name__}
+
+
+def reads_if_match() -> dict:
+    """The route honours an If-Match header (requests.precondition): for `openapi_extensions`."""
+    return {READS_IF_MATCH: True}
 
 
 def _refs(*names: str) -> dict[str, dict[str, str]]:
