@@ -14,6 +14,7 @@ os.environ.update(
     CLIENTS_TABLE="clients-test",
     SESSIONS_TABLE="sessions-test",
     IDEMPOTENCY_TABLE="idempotency-test",
+    ERASURES_TABLE="erasures-test",
     POWERTOOLS_SERVICE_NAME="clients-api",
     POWERTOOLS_METRICS_NAMESPACE="ClientsApi",
     POWERTOOLS_TRACE_DISABLED="true",
@@ -47,13 +48,13 @@ from tests.support.template import create_table_kwargs  # noqa: E402
 
 @pytest.fixture
 def ddb() -> Iterator[Any]:
-    """moto's DynamoDB with the clients, sessions and idempotency tables exactly as template.yaml
-    defines them."""
+    """moto's DynamoDB with the template's tables exactly as it defines them."""
     with mock_aws():
         client = boto3.client("dynamodb")
         client.create_table(**create_table_kwargs("ClientsTable", os.environ["CLIENTS_TABLE"]))
         client.create_table(**create_table_kwargs("SessionsTable", os.environ["SESSIONS_TABLE"]))
         client.create_table(**create_table_kwargs("IdempotencyTable", os.environ["IDEMPOTENCY_TABLE"]))
+        client.create_table(**create_table_kwargs("ErasuresTable", os.environ["ERASURES_TABLE"]))
         yield client
 
 

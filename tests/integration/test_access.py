@@ -8,48 +8,16 @@ tokens); these tests pin what each function decides from the context it is hande
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.support.apigw import SERVICE, client
-from tests.support.data import STRONG_PASSWORD, registration
+from tests.support.data import registration
+from tests.support.endpoints import CLEAR_LOCK, ERASE, NEW_PASSWORD, ON_A_CLIENT
 
-NEW_PASSWORD = "совсем-другой-пароль-77"
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    path: str  # {id} is the client's id
-    success: int
-    body: dict[str, Any] | None = None
-    query: dict[str, str] | None = None
-    lookup_body: bool = False  # GET /clients with {"client_id": ...} as its body
-
-    def call(self, api: Any, client_id: str, caller: Any) -> Any:
-        query = {key: value.format(id=client_id) for key, value in (self.query or {}).items()} or None
-        body = {"client_id": client_id} if self.lookup_body else self.body
-        return api.call(self.method, self.path.format(id=client_id), body=body, query=query, caller=caller)
-
-
-# Every endpoint that names a client, with a request that succeeds for its owner.
-ON_A_CLIENT = {
-    "profile": Endpoint("GET", "/api/v1/clients/{id}", 200),
-    "profile by query": Endpoint("GET", "/api/v1/clients", 200, query={"client_id": "{id}"}),
-    "profile by body": Endpoint("GET", "/api/v1/clients", 200, lookup_body=True),
-    "update": Endpoint("PATCH", "/api/v1/clients/{id}", 200, {"additional_info": "новое"}),
-    "full name": Endpoint("PATCH", "/api/v1/clients/{id}/full_name", 200, {"last_name": "Петрова"}),
-    "password": Endpoint(
-        "PATCH", "/api/v1/clients/{id}/password", 200, {"password": NEW_PASSWORD, "current_password": STRONG_PASSWORD}
-    ),
-    "verify": Endpoint("POST", "/api/v1/clients/{id}/password/verify", 200, {"password": STRONG_PASSWORD}),
-    "phone": Endpoint("PATCH", "/api/v1/clients/{id}/phone_number", 200, {"phone_number": "+79990001122"}),
-    "additional info": Endpoint("PATCH", "/api/v1/clients/{id}/additional_info", 200, {"additional_info": ""}),
-    "sessions": Endpoint("GET", "/api/v1/clients/{id}/sessions", 200),
-}
-CLEAR_LOCK = Endpoint("DELETE", "/api/v1/clients/{id}/password/lock", 204)
+# Besides ON_A_CLIENT, whose requests leave the client in place.
+ELSEWHERE = {"clear lock": CLEAR_LOCK, "erase": ERASE}
 
 
 @pytest.fixture
@@ -62,21 +30,23 @@ def stranger(api: Any) -> str:
     return api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
 
 
-@pytest.mark.parametrize("name", ON_A_CLIENT)
+@pytest.mark.parametrize("name", [*ON_A_CLIENT, "erase"])
 def test_a_client_may_act_on_its_own_record(api, owner, name):
-    response = ON_A_CLIENT[name].call(api, owner, client(owner))
-    assert response.status == ON_A_CLIENT[name].success, response.body
+    endpoint = ON_A_CLIENT.get(name, ERASE)
+    response = endpoint.call(api, owner, client(owner))
+    assert response.status == endpoint.success, response.body
 
 
-@pytest.mark.parametrize("name", ON_A_CLIENT)
+@pytest.mark.parametrize("name", [*ON_A_CLIENT, "erase"])
 def test_a_service_may_act_on_any_record(api, owner, name):
-    response = ON_A_CLIENT[name].call(api, owner, SERVICE)
-    assert response.status == ON_A_CLIENT[name].success, response.body
+    endpoint = ON_A_CLIENT.get(name, ERASE)
+    response = endpoint.call(api, owner, SERVICE)
+    assert response.status == endpoint.success, response.body
 
 
-@pytest.mark.parametrize("name", [*ON_A_CLIENT, "clear lock"])
+@pytest.mark.parametrize("name", [*ON_A_CLIENT, *ELSEWHERE])
 def test_another_clients_record_is_a_404_like_no_client_and_nothing_changes(api, store, owner, stranger, name):
-    endpoint = ON_A_CLIENT.get(name, CLEAR_LOCK)
+    endpoint = ON_A_CLIENT.get(name) or ELSEWHERE[name]
     before = store.snapshot()
 
     response = endpoint.call(api, stranger, client(owner))
@@ -89,11 +59,11 @@ def test_another_clients_record_is_a_404_like_no_client_and_nothing_changes(api,
     assert response.json() | {"correlation_id": None} == unknown | {"correlation_id": None}
 
 
-@pytest.mark.parametrize("name", [*ON_A_CLIENT, "clear lock"])
+@pytest.mark.parametrize("name", [*ON_A_CLIENT, *ELSEWHERE])
 def test_a_request_no_authorizer_vouched_for_is_401_and_changes_nothing(api, store, owner, name):
     before = store.snapshot()
 
-    response = ON_A_CLIENT.get(name, CLEAR_LOCK).call(api, owner, None)
+    response = (ON_A_CLIENT.get(name) or ELSEWHERE[name]).call(api, owner, None)
 
     assert response.status == 401, response.body
     assert response.json()["code"] == "unauthorized"
@@ -172,6 +142,7 @@ def test_with_auth_off_anyone_may_do_everything(api, owner, settings_from):
             assert endpoint.call(api, owner, None).status == endpoint.success, name
     assert api.call("POST", "/api/v1/clients", body=registration(), caller=None).status == 201
     assert CLEAR_LOCK.call(api, owner, None).status == 204
+    assert ERASE.call(api, owner, None).status == 204
 
 
 def test_with_iam_every_signed_caller_is_a_service_and_an_unsigned_one_is_refused(api, owner, settings_from):

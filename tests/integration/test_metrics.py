@@ -166,6 +166,14 @@ def test_a_password_change_with_current_password_counts_the_check_too(api, emf, 
     assert counts(emf()) == {"VerificationMismatches": 1}
 
 
+def test_an_erasure_counts_one_client_erased_and_a_second_one_nothing(api, emf, client):
+    client_id, _ = client
+    assert api.call("DELETE", f"/api/v1/clients/{client_id}").status == 204
+    assert counts(emf()) == {"ClientsErased": 1}
+    assert api.call("DELETE", f"/api/v1/clients/{client_id}").status == 404
+    assert emf() == []
+
+
 def test_verification_counts_matches_and_mismatches(api, emf, client):
     client_id, _ = client
     assert verify(api, client_id, STRONG_PASSWORD).json() == {"match": True}

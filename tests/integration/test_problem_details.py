@@ -206,7 +206,7 @@ def test_browser_requests_get_cors_headers_on_success_and_on_errors(api):
     ("method", "path", "allowed"),
     [
         ("PUT", "/api/v1/clients", "GET, POST"),
-        ("DELETE", "/api/v1/clients/{id}", "GET, PATCH"),
+        ("PUT", "/api/v1/clients/{id}", "GET, PATCH, DELETE"),
         ("GET", "/api/v1/clients/{id}/password", "PATCH"),
         ("HEAD", "/api/v1/clients/{id}/sessions", "GET"),
     ],

@@ -17,8 +17,8 @@ from tests.support.data import STRONG_PASSWORD, registration
 
 
 def race(requests, meet_at, monkeypatch, headers=None):
-    """Run each (method, path, body) in its own handler copy and thread, with `headers`; all meet
-    before `meet_at`. The statuses, sorted."""
+    """Run each (method, path, body[, headers]) in its own handler copy and thread, with its own
+    headers or else `headers`; all meet before `meet_at`. The statuses, sorted."""
     return sorted(r["statusCode"] for r in race_answers(requests, meet_at, monkeypatch, headers))
 
 
@@ -28,8 +28,8 @@ def race_answers(requests, meet_at, monkeypatch, headers=None):
     serialised = SerialisedDynamoDB(table.client, meet_at=meet_at, parties=len(requests))
 
     def send(numbered):
-        number, (method, path, body) = numbered
-        event, module = build_event(method, path, body=body, headers=headers)
+        number, (method, path, body, *own) = numbered
+        event, module = build_event(method, path, body=body, headers=own[0] if own else headers)
         return isolated_handler(module, number)(event, lambda_context())
 
     with monkeypatch.context() as patch, ThreadPoolExecutor(len(requests)) as pool:
@@ -213,3 +213,76 @@ def test_two_edits_with_one_if_match_give_one_200_and_one_412_and_only_the_winne
     assert after["version"] == 2
     guards = {item["client_id"]: item["owner"] for item in store.items() if "owner" in item}
     assert guards == {f"EMAIL#{after['email']}": client_id, f"PHONE#{after['phone']}": client_id}
+
+
+def assert_erased_or_whole(store, client_id):
+    """Either the client is gone with every guard it held, or it is there with exactly the guards
+    of its current email and phone: never a guard without its client, nor a client without one."""
+    guards = {item["client_id"] for item in store.owned_by(client_id)}
+    item = store.client(client_id)
+    if item is None:
+        assert guards == set()
+        assert store.erasure(client_id) is not None
+    else:
+        assert guards == {f"EMAIL#{item['email']}", f"PHONE#{item['phone']}"}
+        assert store.erasure(client_id) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("", {"email": "moved@mail.ru"}),
+        ("/phone_number", {"phone": "89165550102"}),
+        ("", {"first_name": "Олег"}),
+        ("/full_name", {"last_name": "Новая"}),
+    ],
+)
+def test_an_erasure_racing_a_profile_change_leaves_no_guard_or_client_behind(api, store, monkeypatch, path, body):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+    statuses = race(
+        [("DELETE", f"/api/v1/clients/{client_id}", None), ("PATCH", f"/api/v1/clients/{client_id}{path}", body)],
+        {"update_item", "transact_write_items"},
+        monkeypatch,
+    )
+
+    # The change first: the erasure reads the changed client again and erases it. The erasure
+    # first: the change finds no client.
+    assert statuses in ([200, 204], [204, 404])
+    assert store.client(client_id) is None
+    assert_erased_or_whole(store, client_id)
+    assert [i for i in store.items() if "owner" in i] == []  # the new email or phone is free too
+
+
+def test_an_erasure_with_if_match_racing_an_email_change_leaves_one_whole_outcome(api, store, monkeypatch):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+    statuses = race(
+        [
+            ("DELETE", f"/api/v1/clients/{client_id}", None, {"If-Match": '"1"'}),
+            ("PATCH", f"/api/v1/clients/{client_id}", {"email": "moved@mail.ru"}),
+        ],
+        {"transact_write_items"},
+        monkeypatch,
+    )
+
+    # The change first: the client is no longer at the version If-Match names, and stays whole.
+    assert statuses in ([200, 412], [204, 404])
+    assert_erased_or_whole(store, client_id)
+
+
+def test_an_erasure_racing_a_password_change_leaves_no_guard_or_client_behind(api, store, monkeypatch):
+    client_id = api.call("POST", "/api/v1/clients", body=registration()).json()["client_id"]
+
+    statuses = race(
+        [
+            ("DELETE", f"/api/v1/clients/{client_id}", None),
+            ("PATCH", f"/api/v1/clients/{client_id}/password", {"password": "совсем-новый-пароль-42"}),
+        ],
+        {"update_item", "transact_write_items"},
+        monkeypatch,
+    )
+
+    assert statuses in ([200, 204], [204, 404])
+    assert store.client(client_id) is None
+    assert_erased_or_whole(store, client_id)

@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from clients_api.errors import ConcurrentUpdate
+from clients_api.repository import client_repository
 from tests.integration.test_problem_details import assert_problem
 from tests.support.data import registration
 
@@ -153,3 +155,19 @@ def test_a_client_item_written_before_versions_existed_counts_as_version_1(api, 
     assert response.status == 200, response.body
     assert store.client(client_id)["first_name"] == "Пётр"
     assert store.client(client_id)["version"] == 2
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_change_to_a_client_removed_since_it_was_read_creates_no_item(api, store, client_id, legacy):
+    if legacy:  # an item written before versions existed: it counts as version 1, a missing one does not
+        store.ddb.update_item(
+            TableName=store.clients_table, Key={"client_id": {"S": client_id}}, UpdateExpression="REMOVE version"
+        )
+    repository = client_repository()
+    read = repository.get(client_id)
+    store.ddb.delete_item(TableName=store.clients_table, Key={"client_id": {"S": client_id}})
+
+    with pytest.raises(ConcurrentUpdate):
+        repository.update(read, {"first_name": "Пётр"})
+
+    assert store.client(client_id) is None

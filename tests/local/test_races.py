@@ -109,7 +109,7 @@ def store(server: LocalServer) -> Store:
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    return Store(ddb, info.tables["ClientsTable"], info.tables["SessionsTable"])
+    return Store(ddb, info.tables["ClientsTable"], info.tables["SessionsTable"], info.tables["ErasuresTable"])
 
 
 def registration(**overrides: Any) -> dict[str, Any]:

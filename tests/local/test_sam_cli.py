@@ -89,7 +89,7 @@ def test_sam_cli_finds_every_route_of_the_template(template: Template) -> None:
     # The tests' routes: the functions' Api events, as the template declares them.
     from_events = {(route.method, route.resource, route.function) for route in routes()}
 
-    assert len({event for event in from_events if event[0] != ANY}) == 11
+    assert len({event for event in from_events if event[0] != ANY}) == 12
     assert from_sam == from_events, SAM
 
 

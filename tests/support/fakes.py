@@ -34,10 +34,11 @@ def stored_client(**overrides: Any) -> StoredClient:
 
 
 class FakeClients:
-    """ClientRepository over a dict of clients by id."""
+    """ClientRepository over a dict of clients by id; erasure records by id in `erasures`."""
 
     def __init__(self, *clients: StoredClient) -> None:
         self.clients = {client.client_id: client for client in clients}
+        self.erasures: dict[str, datetime] = {}
         self.writes = 0
 
     def get(self, client_id: str) -> StoredClient | None:
@@ -56,6 +57,14 @@ class FakeClients:
             raise ConcurrentUpdate()
         self._refuse_taken(current.client_id, changes)
         self.clients[current.client_id] = current.model_copy(update={**changes, "version": current.version + 1})
+        self.writes += 1
+
+    def erase(self, current: StoredClient, erased_at: datetime) -> None:
+        stored = self.clients.get(current.client_id)
+        if stored is None or stored.version != current.version:
+            raise ConcurrentUpdate()
+        del self.clients[current.client_id]
+        self.erasures[current.client_id] = erased_at
         self.writes += 1
 
     def _refuse_taken(self, client_id: str, values: dict[str, Any]) -> None:

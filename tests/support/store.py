@@ -14,10 +14,17 @@ _DESERIALIZER = TypeDeserializer()
 
 
 class Store:
-    def __init__(self, ddb: Any, clients_table: str | None = None, sessions_table: str | None = None) -> None:
+    def __init__(
+        self,
+        ddb: Any,
+        clients_table: str | None = None,
+        sessions_table: str | None = None,
+        erasures_table: str | None = None,
+    ) -> None:
         self.ddb = ddb
         self.clients_table = clients_table or os.environ["CLIENTS_TABLE"]
         self.sessions_table = sessions_table or os.environ["SESSIONS_TABLE"]
+        self.erasures_table = erasures_table or os.environ["ERASURES_TABLE"]
 
     def items(self, table: str | None = None) -> list[dict[str, Any]]:
         table = table or self.clients_table
@@ -29,11 +36,22 @@ class Store:
                 return sorted(items, key=lambda i: str(i.get("client_id")) + str(i.get("session_id")))
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def snapshot(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return self.items(self.clients_table), self.items(self.sessions_table)
+    def snapshot(self) -> tuple[list[dict[str, Any]], ...]:
+        return self.items(self.clients_table), self.items(self.sessions_table), self.items(self.erasures_table)
 
     def client(self, client_id: str) -> dict[str, Any] | None:
-        item = self.ddb.get_item(TableName=self.clients_table, Key={"client_id": {"S": client_id}}).get("Item")
+        return self._get(self.clients_table, client_id)
+
+    def erasure(self, client_id: str) -> dict[str, Any] | None:
+        """The erasure record of a client, or None."""
+        return self._get(self.erasures_table, client_id)
+
+    def owned_by(self, client_id: str) -> list[dict[str, Any]]:
+        """The guards whose owner is this client."""
+        return [item for item in self.items() if item.get("owner") == client_id]
+
+    def _get(self, table: str, client_id: str) -> dict[str, Any] | None:
+        item = self.ddb.get_item(TableName=table, Key={"client_id": {"S": client_id}}).get("Item")
         return {k: _DESERIALIZER.deserialize(v) for k, v in item.items()} if item else None
 
     def guard_owner(self, kind: str, value: str) -> str | None:

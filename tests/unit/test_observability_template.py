@@ -169,6 +169,7 @@ _FUNCTION_ALARMS = {
     "UpdatePassword": "update-password",
     "VerifyPassword": "verify-password",
     "ClearPasswordLock": "clear-password-lock",
+    "DeleteClient": "delete-client",
     "UpdatePhoneNumber": "update-phone-number",
     "UpdateAdditionalInfo": "update-additional-info",
     "ListSessions": "list-sessions",

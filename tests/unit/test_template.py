@@ -103,6 +103,7 @@ def test_every_endpoint_is_its_own_function_with_the_contracts_routes():
         ("PATCH", "/api/v1/clients/{client_id}/additional_info"),
         ("GET", "/api/v1/clients/{client_id}/sessions"),
         ("DELETE", "/api/v1/clients/{client_id}/password/lock"),
+        ("DELETE", "/api/v1/clients/{client_id}"),
     }
     # One function per route but the lookup forms of GET; the authorizer, which serves none; the
     # 405 function, which serves the methods the others do not.
@@ -141,13 +142,21 @@ def test_no_function_can_scan_or_use_wildcards():
             assert action != "dynamodb:Scan", name
 
 
-def test_only_functions_that_move_guards_can_put_or_delete():
+def test_only_functions_that_create_move_or_erase_guards_can_put_or_delete():
     movers = {name for name, f in FUNCTIONS.items() if actions(f) & {"dynamodb:PutItem", "dynamodb:DeleteItem"}}
-    assert movers == {"RegisterClientFunction", "UpdateClientFunction", "UpdatePhoneNumberFunction"}
+    assert movers == {
+        "RegisterClientFunction",
+        "UpdateClientFunction",
+        "UpdatePhoneNumberFunction",
+        "DeleteClientFunction",
+    }
+
+
+TABLES = ["ClientsTable", "SessionsTable", "ErasuresTable"]
 
 
 @pytest.mark.parametrize(("stage", "protected"), [("dev", False), ("prod", True)])
-@pytest.mark.parametrize("name", ["ClientsTable", "SessionsTable"])
+@pytest.mark.parametrize("name", TABLES)
 def test_tables_are_on_demand_recoverable_encrypted_and_protected_in_prod(name, stage, protected):
     table = template(Stage=stage)["Resources"][name]
     props = table["Properties"]
@@ -158,7 +167,22 @@ def test_tables_are_on_demand_recoverable_encrypted_and_protected_in_prod(name, 
     assert table["DeletionPolicy"] == ("Retain" if protected else "Delete")
 
 
-@pytest.mark.parametrize("name", ["ClientsTable", "SessionsTable"])
+@pytest.mark.parametrize("name", TABLES)
+def test_backup_retention_days_sets_every_tables_recovery_period(name):
+    parameter = template()["Parameters"]["BackupRetentionDays"]
+    assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (35, 1, 35)
+    recovery = template(BackupRetentionDays="7")["Resources"][name]["Properties"]["PointInTimeRecoverySpecification"]
+    assert str(recovery["RecoveryPeriodInDays"]) == "7"
+
+
+def test_erasure_records_have_a_table_of_their_own_keyed_by_client_id():
+    props = template()["Resources"]["ErasuresTable"]["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "client_id", "KeyType": "HASH"}]
+    assert "GlobalSecondaryIndexes" not in props
+    assert template()["Globals"]["Function"]["Environment"]["Variables"]["ERASURES_TABLE"] == {"Ref": "ErasuresTable"}
+
+
+@pytest.mark.parametrize("name", TABLES)
 def test_tables_take_a_customer_managed_key_when_given_one(name):
     key = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     default = template()["Resources"][name]["Properties"]["SSESpecification"]
@@ -177,7 +201,7 @@ def test_sessions_index_is_by_client_sorted_by_start_time():
 
 
 def test_outputs_name_the_api_url_and_tables():
-    assert set(template()["Outputs"]) >= {"ApiUrl", "ClientsTableName", "SessionsTableName"}
+    assert set(template()["Outputs"]) >= {"ApiUrl", "ClientsTableName", "SessionsTableName", "ErasuresTableName"}
 
 
 def test_every_check_the_scanner_is_told_to_skip_says_why():

@@ -107,9 +107,8 @@ def test_waf_exists_only_when_enabled_and_refuses_bodies_over_16_kib():
 @pytest.mark.parametrize(("stage", "policy"), [("dev", "Delete"), ("prod", "Retain")])
 def test_tables_are_retained_only_in_prod(stage, policy):
     out = transformed(Stage=stage)
-    assert out["Resources"]["ClientsTable"]["DeletionPolicy"] == policy
-    assert out["Resources"]["SessionsTable"]["DeletionPolicy"] == policy
-    assert out["Resources"]["IdempotencyTable"]["DeletionPolicy"] == policy
+    for table in ("ClientsTable", "SessionsTable", "IdempotencyTable", "ErasuresTable"):
+        assert out["Resources"][table]["DeletionPolicy"] == policy, table
 
 
 # What each function's code calls, traced from its app.py through the domain to the repository.
@@ -130,6 +129,8 @@ _CLIENTS_ACTIONS = {
     "UpdateAdditionalInfoFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
     "ListSessionsFunction": {"dynamodb:GetItem"},
     "ClearPasswordLockFunction": {"dynamodb:UpdateItem"},
+    # GetItem, then one TransactWriteItems: client and guards deleted, the erasure recorded.
+    "DeleteClientFunction": {"dynamodb:GetItem", "dynamodb:DeleteItem"},
     "AuthorizerFunction": set(),  # no table: it checks tokens against the issuer's keys
     "MethodNotAllowedFunction": set(),  # answers from the routes it is given
 }
@@ -138,6 +139,7 @@ _SESSIONS_ACTIONS = {"ListSessionsFunction": {"dynamodb:Query"}}
 _IDEMPOTENCY_ACTIONS = {
     "RegisterClientFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 }
+_ERASURES_ACTIONS = {"DeleteClientFunction": {"dynamodb:PutItem"}}
 
 
 def _granted(role: dict[str, Any]) -> dict[str, set[str]]:
@@ -158,12 +160,13 @@ def test_each_function_role_allows_exactly_the_dynamodb_actions_its_code_calls()
     assert functions == set(_CLIENTS_ACTIONS)
     for function in functions:
         granted = _granted(out["Resources"][f"{function}Role"])
-        by_table = {"ClientsTable": set(), "SessionsTable": set(), "IdempotencyTable": set()}
+        by_table = {"ClientsTable": set(), "SessionsTable": set(), "IdempotencyTable": set(), "ErasuresTable": set()}
         for resource, actions in granted.items():
             [table] = [t for t in by_table if t in resource]
             by_table[table] |= actions
         assert by_table["ClientsTable"] == _CLIENTS_ACTIONS[function], function
         assert by_table["SessionsTable"] == _SESSIONS_ACTIONS.get(function, set()), function
+        assert by_table["ErasuresTable"] == _ERASURES_ACTIONS.get(function, set()), function
         assert by_table["IdempotencyTable"] == _IDEMPOTENCY_ACTIONS.get(function, set()), function
 
 

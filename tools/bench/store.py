@@ -85,7 +85,7 @@ class BenchStore:
             registered_at=datetime(2024, 2, 25, 3, 14, 7, tzinfo=UTC),
             password_hash=hash_password(PASSWORD),
         )
-        ClientRepository(Table(self.tables["CLIENTS_TABLE"], self.ddb)).create(client)
+        ClientRepository(Table(self.tables["CLIENTS_TABLE"], self.ddb), self.tables["ERASURES_TABLE"]).create(client)
         for day in range(1, SESSIONS + 1):
             session = {
                 "session_id": f"00000000-0000-4000-8000-{day:012d}",

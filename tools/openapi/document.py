@@ -34,6 +34,7 @@ SCHEMAS = "#/components/schemas/"
 _IMPORT_ENVIRONMENT = {
     "CLIENTS_TABLE": "clients",
     "SESSIONS_TABLE": "sessions",
+    "ERASURES_TABLE": "erasures",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }

@@ -35,6 +35,8 @@ class Metric(StrEnum):
     # A PATCH that changed something (a same-value PATCH writes nothing and counts nothing).
     PROFILE_UPDATES = "ProfileUpdates"
     PASSWORD_CHANGES = "PasswordChanges"  # noqa: S105 (a metric name, not a password)
+    # Clients erased on request (DELETE /api/v1/clients/{client_id}).
+    CLIENTS_ERASED = "ClientsErased"
     # Password checks, by /password/verify and by a password change with current_password.
     VERIFICATION_MATCHES = "VerificationMatches"
     VERIFICATION_MISMATCHES = "VerificationMismatches"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 SERVED: dict[str, tuple[str, ...]] = {
     "/api/v1/clients": ("GET", "POST"),
-    "/api/v1/clients/{client_id}": ("GET", "PATCH"),
+    "/api/v1/clients/{client_id}": ("GET", "PATCH", "DELETE"),
     "/api/v1/clients/{client_id}/additional_info": ("PATCH",),
     "/api/v1/clients/{client_id}/full_name": ("PATCH",),
     "/api/v1/clients/{client_id}/password": ("PATCH",),

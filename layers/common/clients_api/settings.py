@@ -69,6 +69,8 @@ class Lockout:
 class Settings:
     clients_table: str
     sessions_table: str
+    # Where an erasure leaves its record (client id and time), apart from the clients table.
+    erasures_table: str
     lockout: Lockout
     # Who authenticates callers (template parameter AuthMode); unset means the strictest.
     auth_mode: AuthMode = AuthMode.JWT
@@ -98,6 +100,7 @@ def get_settings() -> Settings:
     return Settings(
         clients_table=env["CLIENTS_TABLE"],
         sessions_table=env["SESSIONS_TABLE"],
+        erasures_table=env["ERASURES_TABLE"],
         lockout=Lockout(
             max_failures=int(env.get("VERIFY_MAX_FAILURES", "5")),
             lock_seconds=int(env.get("VERIFY_LOCK_SECONDS", "900")),

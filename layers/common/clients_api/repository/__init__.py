@@ -1,7 +1,8 @@
 """Data access: the only package that speaks boto3, one job per module.
 
 - _dynamo.py       the client (and its retries), the codecs, DynamoDB's failures as domain errors
-- clients.py       client items with their email and phone guards, written in one transaction
+- clients.py       client items with their email and phone guards, written in one transaction;
+                   an erasure's record goes in the same one
 - verification.py  the password verification lock's conditional writes (settings.Lockout's twin)
 - sessions.py      a client's sessions, a page at a time, through the by_client index
 
@@ -40,7 +41,7 @@ def clients_table() -> Table:
 
 @cache
 def client_repository() -> ClientRepository:
-    return ClientRepository(clients_table())
+    return ClientRepository(clients_table(), get_settings().erasures_table)
 
 
 @cache

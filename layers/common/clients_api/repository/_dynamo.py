@@ -100,6 +100,7 @@ class Write:
     action: str  # Put, Update or Delete
     params: dict[str, Any]  # the action's parameters, but the table name
     conflict: type[DomainError]
+    table: str | None = None  # the item's table, if not the one written to (a transaction may span two)
 
 
 @contextmanager
@@ -153,13 +154,15 @@ class Table:
             [write] = writes
             try:
                 with database_errors():
-                    getattr(self.client, _SINGLE_WRITES[write.action])(TableName=self.name, **write.params)
+                    getattr(self.client, _SINGLE_WRITES[write.action])(
+                        TableName=write.table or self.name, **write.params
+                    )
             except ClientError as exc:
                 if _error_code(exc) == "ConditionalCheckFailedException":
                     raise write.conflict() from exc
                 raise
             return
-        items = [{write.action: {"TableName": self.name, **write.params}} for write in writes]
+        items = [{write.action: {"TableName": write.table or self.name, **write.params}} for write in writes]
         try:
             with database_errors():
                 self.client.transact_write_items(TransactItems=items)

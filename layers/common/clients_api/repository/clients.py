@@ -5,10 +5,13 @@
 - One guard item per unique value, keyed `EMAIL#<email>` and `PHONE#<e164>`, holds its `owner`.
   A guard is created with `attribute_not_exists` in the same transaction as the client item it
   belongs to, so two clients can never hold one email or phone, whatever the interleaving.
+- Erasing a client deletes its item and its guards, and puts its erasure record (id and time) in
+  the erasures table, in one transaction.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from clients_api.errors import ConcurrentUpdate, EmailTaken, PhoneTaken
@@ -17,11 +20,14 @@ from clients_api.repository._dynamo import Table, Write, expression_values, pars
 
 _GUARDED = (("email", "EMAIL#", EmailTaken), ("phone", "PHONE#", PhoneTaken))
 _NEW_KEY = "attribute_not_exists(client_id)"
+# An erasure record's `erased_at`: ISO 8601, UTC, to the second.
+_ERASED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class ClientRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, erasures_table: str) -> None:
         self._table = table
+        self._erasures_table = erasures_table
 
     def get(self, client_id: str) -> StoredClient | None:
         item = self._table.get({"client_id": client_id}, ConsistentRead=True)
@@ -63,24 +69,43 @@ class ClientRepository:
             if field not in changes:
                 continue
             new_guards.append(_new_guard(prefix + changes[field], current, taken))
-            old_guard = {
-                "Key": to_item({"client_id": prefix + getattr(current, field)}),
-                "ConditionExpression": "#owner = :owner",
-                "ExpressionAttributeNames": {"#owner": "owner"},
-                "ExpressionAttributeValues": expression_values(owner=current.client_id),
-            }
-            old_guards.append(Write("Delete", old_guard, ConcurrentUpdate))
+            old_guards.append(_released_guard(prefix + getattr(current, field), current))
         # Of several failed conditions the first is reported: the client changed since it was read
         # (then what its guards said is stale too: a retried change meets its own new guard), then
         # a value another client holds, then an old guard that is no longer ours.
         self._table.write([client, *new_guards, *old_guards])
 
+    def erase(self, current: StoredClient, erased_at: datetime) -> None:
+        """Delete the client read as `current` and its email and phone guards, and record the
+        erasure (the client's id and `erased_at`, nothing else), all or nothing: the email and
+        phone are free at once. Raises ConcurrentUpdate if the client changed or went since it
+        was read (a changed email or phone has moved its guard: the read names the wrong one)."""
+        client = Write(
+            "Delete",
+            {
+                "Key": to_item({"client_id": current.client_id}),
+                "ConditionExpression": version_is(current.version),
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": expression_values(version=current.version),
+            },
+            ConcurrentUpdate,
+        )
+        guards = [_released_guard(prefix + getattr(current, field), current) for field, prefix, _ in _GUARDED]
+        record = {"client_id": current.client_id, "erased_at": erased_at.astimezone(UTC).strftime(_ERASED_AT_FORMAT)}
+        # Unconditional: a client back from a restored backup has a record already; the new time
+        # replaces it.
+        erasure = Write("Put", {"Item": to_item(record)}, ConcurrentUpdate, table=self._erasures_table)
+        self._table.write([client, *guards, erasure])
+
 
 def version_is(version: int) -> str:
     """A condition: the client item is at `version` (an item written before versions existed,
-    without the attribute, counts as version 1). Uses `#version` and `:version`."""
+    without the attribute, counts as version 1). Uses `#version` and `:version`.
+
+    A missing item is at no version: an update conditioned on version 1 would otherwise create a
+    one-field client where another request had just erased it."""
     if version == 1:
-        return "(#version = :version OR attribute_not_exists(#version))"
+        return "(#version = :version OR (attribute_exists(client_id) AND attribute_not_exists(#version)))"
     return "#version = :version"
 
 
@@ -88,3 +113,14 @@ def _new_guard(key: str, owner: StoredClient, taken: type[EmailTaken | PhoneTake
     """The guard of one unique value, created only where none exists yet."""
     item = to_item({"client_id": key, "owner": owner.client_id})
     return Write("Put", {"Item": item, "ConditionExpression": _NEW_KEY}, taken)
+
+
+def _released_guard(key: str, owner: StoredClient) -> Write:
+    """The removal of a guard, only while it is still `owner`'s."""
+    params = {
+        "Key": to_item({"client_id": key}),
+        "ConditionExpression": "#owner = :owner",
+        "ExpressionAttributeNames": {"#owner": "owner"},
+        "ExpressionAttributeValues": expression_values(owner=owner.client_id),
+    }
+    return Write("Delete", params, ConcurrentUpdate)
