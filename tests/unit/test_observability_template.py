@@ -181,7 +181,7 @@ _ALARMS = {
     "LockoutsAlarm": ("lockouts", "LockoutsThreshold"),
     **{
         f"{table}Table{metric}Alarm": (f"{table.lower()}-table-{suffix}", parameter)
-        for table in ("Clients", "Sessions", "Idempotency")
+        for table in ("Clients", "Sessions", "Idempotency", "Erasures")
         for metric, suffix, parameter in [
             ("ThrottledRequests", "throttled-requests", "DynamoDbThrottlesThreshold"),
             ("SystemErrors", "system-errors", "DynamoDbSystemErrorsThreshold"),
@@ -240,7 +240,7 @@ def test_the_api_has_a_5xx_rate_and_a_p99_latency_alarm(metric_name):
 
 
 @pytest.mark.parametrize("metric_name", ["ThrottledRequests", "SystemErrors"])
-@pytest.mark.parametrize("table", ["ClientsTable", "SessionsTable", "IdempotencyTable"])
+@pytest.mark.parametrize("table", ["ClientsTable", "SessionsTable", "IdempotencyTable", "ErasuresTable"])
 def test_every_table_has_throttle_and_system_error_alarms(table, metric_name):
     watched = [m for m in alarms_on("AWS/DynamoDB", metric_name) if dimension(m, "TableName") == ref(table)]
     assert watched
@@ -250,6 +250,7 @@ def test_every_table_has_throttle_and_system_error_alarms(table, metric_name):
         "SessionsTable": {"Query"},
         # powertools' persistence layer (repository/idempotency.py)
         "IdempotencyTable": {"PutItem", "UpdateItem", "DeleteItem", "GetItem"},
+        "ErasuresTable": {"TransactWriteItems"},  # the record is written in the erasure's transaction
     }
     assert operations == expected[table]
 
@@ -335,6 +336,7 @@ def test_the_dashboard_shows_every_metric_the_code_emits_and_the_databases():
     assert "<ClientsTable>" in text
     assert "<SessionsTable>" in text
     assert "<IdempotencyTable>" in text
+    assert "<ErasuresTable>" in text
 
 
 # ---------------------------------------------------------------- a new function

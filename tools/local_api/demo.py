@@ -69,7 +69,8 @@ def load_demo(store: DemoStore) -> str:
     ddb = _dynamodb(store)
     clients = store.tables["ClientsTable"]
     try:
-        client_id = register(RegisterClient.model_validate(DEMO_CLIENT), ClientRepository(Table(clients, ddb)))
+        repository = ClientRepository(Table(clients, ddb), store.tables["ErasuresTable"])
+        client_id = register(RegisterClient.model_validate(DEMO_CLIENT), repository)
     except EmailTaken:
         client_id = _find_client(ddb, clients, DEMO_CLIENT["email"])
     _put_sessions(ddb, store.tables["SessionsTable"], client_id)
