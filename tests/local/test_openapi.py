@@ -36,7 +36,9 @@ def test_every_route_of_the_template_is_documented_with_its_problems(generated: 
     document = json.loads(generated)
     documented = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
 
-    assert documented == {(event.method, event.path) for event in Template.load().api_events()}
+    # ANY: the methods a path does not serve, routed to the 405 function, which is no operation.
+    operations = {(event.method, event.path) for event in Template.load().api_events() if event.method != "ANY"}
+    assert documented == operations
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             problems = [status for status in operation["responses"] if not status.startswith("2")]
