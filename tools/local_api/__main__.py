@@ -170,7 +170,6 @@ def _parser() -> argparse.ArgumentParser:
     loadtest.add_argument("--requests", type=_positive(int), default=400, help="per number of callers")
     loadtest.set_defaults(run=_loadtest)
 
-
     tables = commands.add_parser("tables", help="create the template's tables at $AWS_ENDPOINT_URL_DYNAMODB")
     tables.set_defaults(run=_tables)
 
