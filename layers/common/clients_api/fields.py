@@ -280,16 +280,21 @@ _CLIENT_ID_SCHEMA = _Documented(
         "description": "A client id: a random UUID (version 4), as registration returns it, in either case.",
     }
 )
-# The contract's own forms (docs/api.md), each a valid Russian mobile number for libphonenumber:
-# a subset of what the API accepts, so that every value the pattern admits is accepted.
-_PHONE_FORMS = r"^(?:\+79[0-9]{9}|89[0-9]{9}|\+7 \(9[0-9]{2}\) [0-9]{3}-[0-9]{2}-[0-9]{2})$"
+# The contract's own forms (docs/api.md) of a Russian mobile number: a subset of what the API
+# accepts, so that every value the pattern admits is accepted. libphonenumber holds all of 9XX
+# valid but for part of the 930 block, which the pattern leaves out.
+_MOBILE_OPERATOR = "9(?:[0-24-9][0-9]|3[1-9])"
+_PHONE_FORMS = (
+    rf"^(?:\+7{_MOBILE_OPERATOR}[0-9]{{7}}|8{_MOBILE_OPERATOR}[0-9]{{7}}"
+    rf"|\+7 \({_MOBILE_OPERATOR}\) [0-9]{{3}}-[0-9]{{2}}-[0-9]{{2}})$"
+)
 _PHONE_SCHEMA = _Documented(
     lambda: {
         "pattern": _PHONE_FORMS,
-        "description": "A Russian mobile number as +79XXXXXXXXX, 89XXXXXXXXX or +7 (9XX) XXX-XX-XX, the forms the"
-        " pattern names; the API accepts every other number libphonenumber finds valid too (any country in"
-        " international form, other national Russian forms such as 8 909 247 99 99), without an extension."
-        " Stored and returned as E.164 (+79092479999).",
+        "description": "A Russian mobile number as +79XXXXXXXXX, 89XXXXXXXXX or +7 (9XX) XXX-XX-XX (9XX not 930),"
+        " the forms the pattern names; the API accepts every other number libphonenumber finds valid too (any"
+        " country in international form, other national Russian forms such as 8 909 247 99 99), without an"
+        " extension. Stored and returned as E.164 (+79092479999).",
         "examples": ["+79092479999"],
     }
 )
