@@ -95,6 +95,20 @@ def test_the_additional_info_pattern_says_what_the_info_may_hold(info: str) -> N
     assert rust.is_valid(info) == accepted
 
 
+EMAIL = _both_dialects(_pattern(fields.Email))
+
+
+@given(st.emails() | st.builds("{}.{}".format, st.emails(), st.sampled_from(["test", "Local", "ONION", "home.arpa"])))
+@example("почта@почта.рф")
+@example("a@test")
+def test_an_email_the_pattern_refuses_is_refused(email: str) -> None:
+    # The pattern is a necessary condition only: the library checks much more.
+    python, rust = EMAIL
+    assert bool(python.search(email)) == rust.is_valid(email)
+    if not rust.is_valid(email):
+        assert not _accepts(fields.Email, email)
+
+
 @given(st.from_regex(_pattern(fields.Phone), fullmatch=True))
 def test_every_phone_the_pattern_admits_is_accepted(phone: str) -> None:
     assert _accepts(fields.Phone, phone)
