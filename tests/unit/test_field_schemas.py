@@ -34,6 +34,15 @@ def _both_dialects(pattern: str) -> tuple[re.Pattern[str], jsonschema_rs.Validat
     return re.compile(pattern), jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
 
 
+def _assert_the_pattern_says_exactly(
+    dialects: tuple[re.Pattern[str], jsonschema_rs.Validator], field: object, value: str
+) -> None:
+    python, rust = dialects
+    accepted = _accepts(field, value)
+    assert bool(python.fullmatch(value)) == accepted
+    assert rust.is_valid(value) == accepted
+
+
 # No lone surrogate: a JSON Schema validator works on Unicode scalar values, and pydantic refuses one.
 CHARACTERS = st.characters(exclude_categories=["Cs"])
 NAME = _both_dialects(fields.name_pattern())
@@ -59,10 +68,7 @@ _NAME_CHARACTERS = (
 @example("a\u200c b")
 @settings(max_examples=3000)
 def test_the_name_pattern_says_exactly_what_a_name_accepts(name: str) -> None:
-    python, rust = NAME
-    accepted = _accepts(fields.Name, name)
-    assert bool(python.fullmatch(name)) == accepted
-    assert rust.is_valid(name) == accepted
+    _assert_the_pattern_says_exactly(NAME, fields.Name, name)
 
 
 UUID4 = _both_dialects(_pattern(fields.ClientId))
@@ -77,10 +83,7 @@ UUID4 = _both_dialects(_pattern(fields.ClientId))
 @example(str(uuid.uuid4()) + "\n")
 @example(str(uuid.uuid1()))
 def test_the_client_id_pattern_says_exactly_what_an_id_accepts(client_id: str) -> None:
-    python, rust = UUID4
-    accepted = _accepts(fields.ClientId, client_id)
-    assert bool(python.fullmatch(client_id)) == accepted
-    assert rust.is_valid(client_id) == accepted
+    _assert_the_pattern_says_exactly(UUID4, fields.ClientId, client_id)
 
 
 INFO = _both_dialects(_pattern(fields.AdditionalInfo))
@@ -89,10 +92,7 @@ INFO = _both_dialects(_pattern(fields.AdditionalInfo))
 @given(st.text(CHARACTERS | st.sampled_from("\t\n\r\x00\x85\u202a\u202e\u2066\u2069\u200e\u061c"), max_size=40))
 @example("")
 def test_the_additional_info_pattern_says_what_the_info_may_hold(info: str) -> None:
-    python, rust = INFO
-    accepted = _accepts(fields.AdditionalInfo, info)
-    assert bool(python.fullmatch(info)) == accepted
-    assert rust.is_valid(info) == accepted
+    _assert_the_pattern_says_exactly(INFO, fields.AdditionalInfo, info)
 
 
 EMAIL = _both_dialects(_pattern(fields.Email))
