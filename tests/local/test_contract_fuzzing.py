@@ -24,10 +24,10 @@ from tests.local.harness import ROOT, LocalServer
 
 pytestmark = pytest.mark.slow
 
-# TRACE and QUERY are left out of the undeclared methods tried (GET, PUT, POST, DELETE, PATCH; OPTIONS
-# is the CORS preflight): API Gateway cannot route them to a function (a REST API's methods are
-# DELETE, GET, HEAD, OPTIONS, PATCH, POST and PUT), so no 405 function can answer them; the gateway
-# does, as for an unknown route, and make run answers them the same: a 404 `not_found`.
+# The undeclared methods tried on each path: schemathesis' own list but TRACE and QUERY. API Gateway
+# cannot route those to a function (a REST API's methods are DELETE, GET, HEAD, OPTIONS, PATCH, POST
+# and PUT), so no 405 function can answer them: the gateway answers them itself, and make run as it
+# answers an unknown route, a 404 `not_found`.
 CONFIG = schemathesis.Config.from_dict(
     {"phases": {"coverage": {"unexpected-methods": ["get", "put", "post", "delete", "patch", "options"]}}}
 )

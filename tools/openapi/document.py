@@ -46,7 +46,7 @@ SERVERS = [
     {"url": "http://127.0.0.1:3000", "description": "make run"},
     {
         "url": "https://{apiId}.execute-api.{region}.amazonaws.com/{stage}",
-        "description": "A deployed stack: its ApiUrl output, without /api/v1",
+        "description": "A deployed stack: its ApiUrl output",
         "variables": {
             "apiId": {"default": "abcde12345", "description": "The REST API's id (ApiUrl's first label)."},
             "region": {"default": "eu-central-1", "description": "The stack's AWS region."},
