@@ -4,8 +4,10 @@ Each function's resolver describes its one route (summary, operation id, tags, r
 security: clients_api.apidoc); powertools turns each into paths and response schemas, and its
 OpenAPIMerge joins them into one document. One pass then adds what powertools cannot see,
 because our own strict parser reads it (clients_api.requests): the request body and query
-schemas, the request headers it reads, and path parameters as the UUIDs they are. Document-wide
-parts (security schemes, request and response headers) are defined here.
+schemas, the request headers it reads, and path parameters as the UUIDs they are. Field rules
+come from the models' own JSON schemas (clients_api.fields); the problem codes from
+clients_api.problems. Document-wide parts (servers, tags, security schemes, request and response
+headers) and the operations' descriptions are defined here.
 """
 
 from __future__ import annotations
@@ -14,20 +16,24 @@ import ast
 import importlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from clients_api import apidoc, models
+from clients_api import apidoc, fields, models, problems
 from clients_api.fields import IDEMPOTENCY_KEY_PATTERN
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
+TEMPLATE = ROOT / "template.yaml"
+# A problem body in the template (GatewayResponses, the WAF's custom responses) names its code so.
+_TEMPLATE_PROBLEM_CODE = re.compile(r'"code": "([a-z_]+)"')
 SCHEMAS = "#/components/schemas/"
 # What the functions read at import to set themselves up (table names for their repositories, a
 # region for their boto3 client): the document needs none of it, and nothing is called.
@@ -37,6 +43,55 @@ _IMPORT_ENVIRONMENT = {
     "ERASURES_TABLE": "erasures",
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "true",
+}
+SERVERS = [
+    {"url": "http://127.0.0.1:3000", "description": "make run"},
+    {
+        "url": "https://{apiId}.execute-api.{region}.amazonaws.com/{stage}",
+        "description": "A deployed stack: its ApiUrl output",
+        "variables": {
+            "apiId": {"default": "abcde12345", "description": "The REST API's id (ApiUrl's first label)."},
+            "region": {"default": "eu-central-1", "description": "The stack's AWS region."},
+            "stage": {"default": "dev", "enum": ["dev", "prod"], "description": "The template's Stage."},
+        },
+    },
+]
+TAGS = [
+    {"name": "clients", "description": "Registration and the client's profile."},
+    {"name": "passwords", "description": "Changing and verifying a password, and the verification lock."},
+    {"name": "sessions", "description": "The sessions a client booked at spots, a page at a time."},
+]
+# What a caller needs beyond an operation's summary; a route may state its own instead
+# (`description=` in its decorator), never both.
+DESCRIPTIONS = {
+    "deleteClient": "The right to erasure: the client item and its email and phone guards go in one"
+    " transaction, and a record of the erasure (the id and the time, nothing else) is kept so that a"
+    " restored backup can be erased again. The email and phone may register again at once; every call on"
+    " this id is then a 404, a second DELETE too. Sessions stay with the booking side. The client itself"
+    " or a service may erase; If-Match is honoured.",
+    "getClient": "A client's own token reads only its own record: any other id is a 404 `client_not_found`,"
+    " word for word what an unknown id gets.",
+    "lookUpClient": "The profile, as getClient answers it. `?client_id=` is the portable form: some generators"
+    " and proxies drop the body of a GET (openapi-generator's Python client never sends one). A JSON body"
+    ' `{"client_id": ...}` is accepted instead, for the callers of the first version of this API, and wins'
+    " when both are sent. Another query parameter, or one given twice, is a 422.",
+    "updateClient": "Changes the fields that have a value in the body; setting a field to the value it has"
+    " already (an email in any case, a phone in any form) is a 200 that writes nothing.",
+    "updateFullName": 'Changes either name or both; `"null"` leaves a name unchanged, as null does.',
+    "updatePhoneNumber": "Stored as E.164; a number another client has is a 409 `phone_taken`.",
+    "updateAdditionalInfo": 'Replaces the additional info; `""` clears it.',
+    "updatePassword": "A client must send `current_password`: a wrong one is a 403 `wrong_password` and counts as"
+    " a failed verification. A service may leave it out. While verification is locked, every change is a 429.",
+    "verifyPassword": 'Answers `{"match": true}` or `{"match": false}`. Consecutive mismatches (5 by default)'
+    " lock verification for a while (15 minutes by default): meanwhile every attempt is a 429 with"
+    " Retry-After. A match resets the count.",
+    "clearPasswordLock": "Forgets the client's failed attempts and any lock, so that it may verify again at"
+    " once (after a support desk has confirmed who it is): a 204 whether or not anything was locked.",
+    "listSessions": "The client's sessions, newest first. To read them all: call without `cursor`; while the"
+    " answer carries the header `X-Next-Cursor`, call again with its value as `cursor` (and the same `status`"
+    " and `limit`); the list is complete when an answer has no `X-Next-Cursor`. A page holds `limit` sessions"
+    " until the list ends, but with a `status` filter a page may be short, even empty, and still carry"
+    " `X-Next-Cursor`: go on until the header is absent. A cursor not made for this client's list is a 422.",
 }
 SECURITY_SCHEMES = {
     "bearer": {
@@ -97,13 +152,22 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "example": '"3"',
     },
 }
+# The type of each path parameter a handler takes: what requests.py validates it as.
+PATH_PARAMETERS = {"client_id": fields.ClientId}
 # The order of an operation's keys in the document, for a readable openapi.json.
 _OPERATION_KEYS = ("tags", "operationId", "summary", "description", "parameters", "requestBody", "security")
 
 
 def render() -> str:
-    """The document as committed in openapi.json."""
-    return json.dumps(document(), ensure_ascii=False, indent=2) + "\n"
+    """The document as committed in openapi.json: UTF-8, Cyrillic as is, but every character one
+    cannot see (in the patterns: controls, format characters, separators) as a JSON escape."""
+    text = json.dumps(document(), ensure_ascii=False, indent=2) + "\n"
+    return "".join(char if char.isprintable() or char in "\n " else _json_escape(char) for char in text)
+
+
+def _json_escape(char: str) -> str:
+    # json.dumps with ensure_ascii escapes a character as JSON spells it (a surrogate pair above U+FFFF).
+    return json.dumps(char)[1:-1]
 
 
 def document() -> dict[str, Any]:
@@ -112,7 +176,8 @@ def document() -> dict[str, Any]:
         version="1.0.0",
         description="Client registration, profiles and the sessions they booked. Errors are RFC 9457"
         " problem details with a stable `code`; an unknown route is a 404 `not_found` on AWS.",
-        servers=[{"url": "http://127.0.0.1:3000", "description": "make run"}],
+        servers=SERVERS,
+        tags=TAGS,
         security_schemes=SECURITY_SCHEMES,
         security=apidoc.CALLER,
         on_conflict="error",
@@ -127,13 +192,19 @@ def document() -> dict[str, Any]:
             item[method] = _what_our_parser_reads(operation, wanted)
             wanted |= {(_model(name), "serialization") for name in _refs(operation["responses"])}
     # pydantic's own schemas, not powertools' copies: those drop every `"default": null`.
-    spec["components"]["schemas"] = _schemas(wanted)
+    schemas = _schemas(wanted)
+    schemas["ProblemDetails"]["properties"]["code"] = {"$ref": SCHEMAS + "ProblemCode"}
+    schemas["ProblemCode"] = _problem_codes()
+    spec["components"]["schemas"] = schemas
     spec["components"]["headers"] = HEADERS
     spec["components"]["parameters"] = PARAMETERS
     spec["paths"] = {path: spec["paths"][path] for path in sorted(spec["paths"])}
-    missing = _refs(spec) - spec["components"]["schemas"].keys()
+    missing = _refs(spec) - schemas.keys()
     if missing:
         raise LookupError(f"the document refers to schemas it does not define: {sorted(missing)}")
+    # Only what an operation uses: a query model (SessionsQuery) becomes parameters, not a schema.
+    used = _used_schemas(spec["paths"], schemas)
+    spec["components"]["schemas"] = {name: schemas[name] for name in sorted(used)}
     return spec
 
 
@@ -158,15 +229,16 @@ def _defines_app(app_py: Path) -> bool:
 def _what_our_parser_reads(
     operation: dict[str, Any], wanted: set[tuple[type[BaseModel], JsonSchemaMode]]
 ) -> dict[str, Any]:
-    """The operation with the parameters and body that clients_api.apidoc marked; the request
-    models they name are added to `wanted`."""
-    # powertools sees a handler's arguments: the path's, each an id, a UUID (fields.parse_client_id).
+    """The operation with the parameters and body that clients_api.apidoc marked, and its
+    description; the request models they name are added to `wanted`."""
+    name = operation["operationId"]
+    # powertools sees a handler's arguments: the path's, each an id that requests.py validates.
     parameters = []
     for seen in operation.pop("parameters", []):
-        if seen["in"] != "path":
-            raise ValueError(f"{operation['operationId']}: read {seen['name']} with requests.py, not as an argument")
-        uuid = {"type": "string", "format": "uuid"}
-        parameters.append({"name": seen["name"], "in": "path", "required": True, "schema": uuid})
+        if seen["in"] != "path" or seen["name"] not in PATH_PARAMETERS:
+            raise ValueError(f"{name}: read {seen['name']} with requests.py, or add it to PATH_PARAMETERS")
+        schema = TypeAdapter(PATH_PARAMETERS[seen["name"]]).json_schema()
+        parameters.append(_parameter(seen["name"], "path", required=True, schema=schema))
     parameters += [{"$ref": f"#/components/parameters/{name}"} for name in operation.pop(apidoc.HEADER_PARAMETERS, [])]
     body = operation.get("requestBody")
     if body is not None:
@@ -176,8 +248,12 @@ def _what_our_parser_reads(
     if query is not None:
         model = _model(query)
         wanted.add((model, "validation"))
-        parameters += _query_parameters(model, body_is_an_alternative=body is not None)
+        parameters += _query_parameters(model)
     operation["parameters"] = parameters
+    if name in DESCRIPTIONS:
+        if "description" in operation:
+            raise ValueError(f"{name} states its own description: remove it from DESCRIPTIONS")
+        operation["description"] = DESCRIPTIONS[name]
     for response in operation["responses"].values():
         if response.get("content") == {}:
             del response["content"]  # no body (204)
@@ -200,14 +276,50 @@ def _schemas(wanted: set[tuple[type[BaseModel], JsonSchemaMode]]) -> dict[str, A
     return top["$defs"]
 
 
-def _query_parameters(model: type[BaseModel], *, body_is_an_alternative: bool) -> list[dict[str, Any]]:
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    # Required as the model requires them, where a JSON body is the alternative too (lookUpClient):
+    # the query is the form every client can send, the body one that some drop from a GET.
     schema = model.model_json_schema(ref_template=SCHEMAS + "{model}")
-    # With a body as the alternative form, neither form is required by itself.
-    required = set() if body_is_an_alternative else set(schema.get("required", []))
+    required = set(schema.get("required", []))
     return [
-        {"name": name, "in": "query", "required": name in required, "schema": _query_schema(prop)}
+        _parameter(name, "query", required=name in required, schema=_query_schema(prop))
         for name, prop in schema["properties"].items()
     ]
+
+
+def _parameter(name: str, where: str, *, required: bool, schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter, with its field's description where tools show it: on the parameter."""
+    schema = dict(schema)
+    description = schema.pop("description", None)
+    parameter = {"name": name, "in": where, "required": required}
+    if description is not None:
+        parameter["description"] = description
+    return parameter | {"schema": schema}
+
+
+def _problem_codes() -> dict[str, Any]:
+    """Every `code` a problem of the API can carry, with ASCII member names: the functions' (the
+    catalogue, clients_api.problems) and those API Gateway and the WAF answer with by themselves
+    (the bodies template.yaml gives them)."""
+    ours = {problem.code for problem in vars(problems).values() if isinstance(problem, problems.Problem)}
+    codes = sorted(ours | set(_TEMPLATE_PROBLEM_CODE.findall(TEMPLATE.read_text())))
+    return {
+        "description": "The stable machine key of a problem; `type` is `urn:clients-api:problem:` and the code.",
+        "type": "string",
+        "enum": codes,
+        "x-enum-varnames": [code.upper() for code in codes],
+    }
+
+
+def _used_schemas(paths: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    """The schemas the operations refer to, and those these refer to in turn."""
+    used: set[str] = set()
+    pending = _refs(paths)
+    while pending:
+        name = pending.pop()
+        used.add(name)
+        pending |= _refs(schemas[name]) - used
+    return used
 
 
 def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 from pydantic import (
     BaseModel,
@@ -16,10 +16,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from clients_api.fields import (
     AdditionalInfo,
+    AnsweredDateTime,
+    AnsweredUuid,
     Birthday,
     ClientId,
     Email,
@@ -30,6 +33,11 @@ from clients_api.fields import (
     SessionStatus,
     Sex,
 )
+
+if TYPE_CHECKING:
+    from pydantic import GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
+    from pydantic_core import CoreSchema
 
 
 class RequestModel(BaseModel):
@@ -62,6 +70,26 @@ class ClientLookup(RequestModel):
 class ProfileUpdate(RequestModel):
     """Base of every PATCH body: absent or null leaves a field unchanged, one change is required."""
 
+    # The values that leave a field unchanged: what "at least one change" looks past.
+    _NO_CHANGE: ClassVar[tuple[object, ...]] = (None,)
+
+    @classmethod
+    def _refused_bodies(cls, fields: list[str]) -> list[tuple[dict[str, Any], str]]:
+        """The bodies this model refuses though each field in them is valid: a schema that matches
+        them, and the rule in words."""
+        nothing_changed = {"properties": {name: {"enum": list(cls._NO_CHANGE)} for name in fields}}
+        return [(nothing_changed, "Absent or null leaves a field unchanged; at least one field must have a value.")]
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # The model validators' rules, in the schema's words. As a `not`, which client generators
+        # leave aside, where an `anyOf` of the bodies allowed turns the body into a union of types.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        refused = cls._refused_bodies(list(schema["properties"]))
+        schema["not"] = refused[0][0] if len(refused) == 1 else {"anyOf": [body for body, _ in refused]}
+        schema["description"] = " ".join([*filter(None, [schema.get("description")]), *(rule for _, rule in refused)])
+        return schema
+
     def changes(self) -> dict[str, Any]:
         """The fields to set, under their stored names (`phone_number` is folded into `phone`)."""
         values = {name: value for name, value in self if value is not None}
@@ -83,6 +111,15 @@ class PhoneAliases(ProfileUpdate):
     phone: Phone | None = None
     phone_number: Phone | None = None
 
+    @classmethod
+    def _refused_bodies(cls, fields: list[str]) -> list[tuple[dict[str, Any], str]]:
+        both = {
+            "required": ["phone", "phone_number"],
+            "properties": {"phone": {"type": "string"}, "phone_number": {"type": "string"}},
+        }
+        rule = "`phone` and `phone_number` name one field: send at most one of them with a value."
+        return [*super()._refused_bodies(fields), (both, rule)]
+
     @model_validator(mode="after")
     def _one_phone_spelling(self) -> Self:
         if self.phone is not None and self.phone_number is not None:
@@ -91,14 +128,17 @@ class PhoneAliases(ProfileUpdate):
 
 
 class ClientUpdate(PhoneAliases):
+    """Any profile fields. `password` is a 422 here: it has an endpoint of its own, PATCH …/password."""
+
     first_name: Name | None = None
     last_name: Name | None = None
     email: Email | None = None
     additional_info: AdditionalInfo | None = None
     birthday: Birthday | None = None
     sex: Sex | None = None
-    # Declared only to answer with a pointer instead of a bare "extra field" error.
-    password: Any = Field(default=None, exclude=True, json_schema_extra={"deprecated": True})
+    # Declared only to answer with a pointer instead of a bare "extra field" error; the document
+    # leaves it out, as any other field the body may not hold.
+    password: SkipJsonSchema[Any] = Field(default=None, exclude=True)
 
     @field_validator("password", mode="before")
     @classmethod
@@ -115,21 +155,29 @@ def _null_string_is_null(value: object) -> object:
 
 
 class FullNameUpdate(ProfileUpdate):
+    """The first and/or last name; the string "null" leaves a name unchanged too."""
+
+    _NO_CHANGE = (None, "null")
+
     first_name: Annotated[Name | None, BeforeValidator(_null_string_is_null)] = None
     last_name: Annotated[Name | None, BeforeValidator(_null_string_is_null)] = None
 
 
 class PhoneNumberUpdate(PhoneAliases):
-    pass
+    """The phone number, as `phone_number` or `phone`."""
 
 
 class AdditionalInfoUpdate(ProfileUpdate):
+    """The additional info; "" clears it."""
+
     additional_info: AdditionalInfo | None = None
 
 
 class PasswordChange(RequestModel):
     password: NewPassword
-    current_password: PasswordAttempt | None = None
+    current_password: PasswordAttempt | None = Field(
+        default=None, description="The current password: a client must send it, a service may leave it out."
+    )
 
 
 class PasswordCheck(RequestModel):
@@ -140,11 +188,15 @@ class SessionsQuery(RequestModel):
     # Query strings are text: the limit is parsed from its digits.
     model_config = ConfigDict(strict=False)
 
-    status: SessionStatus | None = None
+    status: SessionStatus | None = Field(default=None, description="Only the sessions in this status.")
     # The contract's page sizes: 50 by default, at most 100 (one Query of 100 items of ~200 B
     # stays far under DynamoDB's 1 MB page).
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = Field(default=50, description="Sessions per page.")
+    cursor: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_-]+$")] | None = Field(
+        default=None,
+        description="Where the page starts: the X-Next-Cursor of the previous page, as it came (opaque; any"
+        " other value is a 422).",
+    )
 
     @field_validator("status", "cursor", mode="before")
     @classmethod
@@ -195,15 +247,15 @@ class ResponseModel(BaseModel):
 
 
 class ClientCreated(ResponseModel):
-    client_id: str
+    client_id: AnsweredUuid
 
 
 class ClientUpdated(ResponseModel):
-    client_id: str
+    client_id: AnsweredUuid
 
 
 class ClientProfile(ResponseModel):
-    client_id: str
+    client_id: AnsweredUuid
     first_name: str
     last_name: str
     email: str
@@ -228,11 +280,11 @@ class PasswordCheckResult(ResponseModel):
 
 
 class Session(ResponseModel):
-    session_id: str
-    spot_id: str
+    session_id: AnsweredUuid
+    spot_id: AnsweredUuid
     status: SessionStatus
     cost: Money
-    starts_at: str | None = None
+    starts_at: AnsweredDateTime | None = None
 
 
 class FieldError(ResponseModel):
