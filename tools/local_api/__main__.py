@@ -17,6 +17,7 @@ from tools.local_api.template import ROOT
 
 if TYPE_CHECKING:
     from tools.local_api.demo import DemoStore
+    from tools.local_api.run_info import RunInfo
 
 # What `make run AUTH=...` may choose: the local issuer's tokens, or no check. SigV4 (iam) is
 # API Gateway's own check, which nothing local reproduces.
@@ -67,11 +68,15 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    # The demo client goes through the layer's own registration: the layer must be importable,
-    # and its logger kept off stdout, which carries the client's id alone (`DEMO=$(make -s demo)`).
+def _import_the_layer_quietly() -> None:
+    """The demo client goes through the layer's own registration: the layer must be importable,
+    and its logger kept off stdout, which carries the answer alone (`DEMO=$(make -s demo)`)."""
     sys.path.insert(0, str(ROOT / "layers" / "common"))
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    _import_the_layer_quietly()
     from tools.local_api.demo import load_demo
 
     try:
@@ -91,17 +96,23 @@ def _demo_store(data_dir: Path) -> DemoStore:
     from tools.local_api.server import ENDPOINT_VARIABLE, create_tables
 
     try:
-        info = RunInfo.read(data_dir)
+        return _served_store(RunInfo.read(data_dir))
     except NotRunning:
         endpoint = os.environ.get(ENDPOINT_VARIABLE)
         if not endpoint:
             raise LookupError(f"start `make run`, or set {ENDPOINT_VARIABLE} to the DynamoDB to load") from None
         tables = create_tables(endpoint)
         return DemoStore(endpoint, tables.region, tables.names, tables.credentials)
-    local = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # the embedded store takes any
-    return DemoStore(
-        info.dynamodb_endpoint, info.region, info.tables, local if info.embedded_store else {}, info.api_url
-    )
+
+
+def _served_store(info: RunInfo) -> DemoStore:
+    """The store a running `make run` serves, as `info` describes it."""
+    from tools.local_api.demo import DemoStore
+
+    # The embedded store takes any credentials; another store gets the caller's own.
+    local = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    credentials = local if info.embedded_store else {}
+    return DemoStore(info.dynamodb_endpoint, info.region, info.tables, credentials, info.api_url)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -119,12 +130,11 @@ def _loadtest(args: argparse.Namespace) -> int:
     from tools.local_api.loadtest import run
     from tools.local_api.run_info import NotRunning, RunInfo
 
-    sys.path.insert(0, str(ROOT / "layers" / "common"))  # the demo client it reads
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    _import_the_layer_quietly()  # it loads the demo client to read
     try:
         token = LocalIssuer(args.data_dir / "issuer").token(service=True)
         info = RunInfo.read(args.data_dir)
-        print(run(info, _demo_store(args.data_dir), token, args.callers, args.requests))
+        print(run(info, _served_store(info), token, args.callers, args.requests))
     except NotRunning as exc:
         print(exc, file=sys.stderr)
         return 1

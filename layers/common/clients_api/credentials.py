@@ -37,19 +37,19 @@ def change_password(
     VerificationLocked, WeakPassword."""
     now = int(time.time())
     if change.current_password is None:
-        client = read_client(client_id, clients)
+        client = read_client(client_id, clients, precondition)
         # Fails fast, before hashing; set_password checks the lock again in its write.
         get_settings().lockout.refuse_while_locked(client, now)
     else:
         if precondition is not None:
             # Before the attempt is counted: a stale If-Match writes nothing, not even that.
-            precondition.check(read_client(client_id, clients).version)
+            read_client(client_id, clients, precondition)
         # No hash upgrade on this match: the new password's hash replaces it anyway.
         client, matched = _counted_check(client_id, change.current_password, verification, upgrade_old_hash=False)
         if not matched:
             raise WrongPassword()
-    if precondition is not None:
-        precondition.check(client.version)
+        if precondition is not None:  # the client the attempt was counted on may be newer
+            precondition.check(client.version)
     reason = passwords.policy_violation(change.password, client.email)
     if reason is not None:
         raise WeakPassword(reason)
@@ -62,10 +62,7 @@ def change_password(
         return current.version + 1
 
     def set_on_reread_client() -> int:
-        current = read_client(client_id, clients)
-        if precondition is not None:
-            precondition.check(current.version)
-        return set_on(current)
+        return set_on(read_client(client_id, clients, precondition))
 
     try:
         version = set_on(client)

@@ -19,9 +19,7 @@ def erase(client_id: str, precondition: Precondition | None, repo: ClientReposit
     Raises ClientNotFound or PreconditionFailed."""
 
     def erase_current_client() -> None:
-        client = read_client(client_id, repo)
-        if precondition is not None:
-            precondition.check(client.version)
+        client = read_client(client_id, repo, precondition)
         repo.erase(client, erased_at=datetime.now(UTC))
 
     retries.on_conflict(erase_current_client)

@@ -29,9 +29,7 @@ def update_profile(
     change anything."""
 
     def apply_to_current_client() -> int:
-        client = read_client(client_id, repo)
-        if precondition is not None:
-            precondition.check(client.version)
+        client = read_client(client_id, repo, precondition)
         effective = {name: value for name, value in changes.items() if getattr(client, name) != value}
         if not effective:
             return client.version
@@ -44,9 +42,12 @@ def update_profile(
     return retries.on_conflict(apply_to_current_client)
 
 
-def read_client(client_id: str, repo: ClientRepository) -> StoredClient:
-    """The stored client, or ClientNotFound."""
+def read_client(client_id: str, repo: ClientRepository, precondition: Precondition | None = None) -> StoredClient:
+    """The stored client, at a version `precondition` (an If-Match) accepts when there is one.
+    Raises ClientNotFound or PreconditionFailed."""
     client = repo.get(client_id)
     if client is None:
         raise ClientNotFound()
+    if precondition is not None:
+        precondition.check(client.version)
     return client

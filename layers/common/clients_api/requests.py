@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -72,19 +73,24 @@ def requested_client_id(resolver: APIGatewayRestResolver, value: str | None, rul
 
 def _client_id(value: str | None) -> str:
     """The client id, validated; from here on every log line of the request carries it."""
-    try:
-        client_id = parse_client_id(value)
-    except PydanticCustomError as exc:
-        errors = [{"field": "client_id", "message": exc.message()}]
-        raise RequestRejected(VALIDATION_ERROR, errors, ["client_id"]) from None
+    client_id = _parsed(parse_client_id, value, "client_id")
     logger.append_keys(client_id=client_id)
     return client_id
+
+
+def _parsed(parse: Callable[[object], str], value: object, field: str) -> str:
+    """`value` as one of our field rules reads it (fields.py), or a 422 naming `field`."""
+    try:
+        return parse(value)
+    except PydanticCustomError as exc:
+        errors = [{"field": field, "message": exc.message()}]
+        raise RequestRejected(VALIDATION_ERROR, errors, [field]) from None
 
 
 def precondition(resolver: APIGatewayRestResolver) -> Precondition | None:
     """The request's If-Match, if it sent one. Raises PreconditionRequired when the stack
     requires one (RequireIfMatch) and it sent none."""
-    value = resolver.current_event.headers.get("if-match")  # powertools' headers ignore case
+    value = resolver.current_event.headers.get(IF_MATCH)  # powertools' headers ignore case
     if value is None:
         if get_settings().require_if_match:
             raise PreconditionRequired()
@@ -95,14 +101,8 @@ def precondition(resolver: APIGatewayRestResolver) -> Precondition | None:
 def idempotency_key(resolver: APIGatewayRestResolver) -> str | None:
     """The request's Idempotency-Key, if it sent one; a malformed one is a 422."""
     # powertools' headers ignore case: HTTP/2 sends them lower-cased, curl as typed.
-    value = resolver.current_event.headers.get("idempotency-key")
-    if value is None:
-        return None
-    try:
-        return parse_idempotency_key(value)
-    except PydanticCustomError as exc:
-        errors = [{"field": IDEMPOTENCY_KEY, "message": exc.message()}]
-        raise RequestRejected(VALIDATION_ERROR, errors, [IDEMPOTENCY_KEY]) from None
+    value = resolver.current_event.headers.get(IDEMPOTENCY_KEY)
+    return None if value is None else _parsed(parse_idempotency_key, value, IDEMPOTENCY_KEY)
 
 
 def has_body(resolver: APIGatewayRestResolver) -> bool:
